@@ -15,7 +15,9 @@ CORPUS_DIR = os.environ.get("SPORG_CORPUS", "corpus")
 st.set_page_config(page_title="Spørg Socialudvalget", page_icon="💬", layout="centered")
 
 
-@st.cache_resource(show_spinner="Henter dokumenter og sprogmodel – første gang tager det lidt tid …")
+@st.cache_resource(
+    show_spinner="Henter dokumenter og sprogmodel – første gang tager det lidt tid …"
+)
 def assistant():  # type: ignore[no-untyped-def]
     return load_assistant(INDEX_DIR, CORPUS_DIR)
 
@@ -54,11 +56,13 @@ if "messages" not in st.session_state:
 
 try:
     helper = assistant()
-except Exception as exc:  # noqa: BLE001 - the page must show a message, never a trace
+except Exception as exc:
     st.error(f"Tjenesten kan ikke starte lige nu: {exc}")
     st.stop()
 
-if not st.session_state.messages:
+prompt = st.chat_input("Skriv dit spørgsmål her", key="question")
+
+if not st.session_state.messages and not prompt:
     st.write("Prøv fx et af disse spørgsmål:")
     for i, example in enumerate(EXAMPLES):
         if st.button(example, key=f"example-{i}"):
@@ -71,7 +75,6 @@ for message in st.session_state.messages:
         else:
             show_answer(message["content"])
 
-prompt = st.chat_input("Skriv dit spørgsmål her", key="question")
 prompt = prompt or st.session_state.pop("pending", None)
 if prompt:
     st.session_state.messages.append({"role": "user", "content": prompt})

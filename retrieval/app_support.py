@@ -37,7 +37,7 @@ def safe_ask(assistant: Assistant, question: str, **options: Any) -> dict[str, A
         answer = assistant.ask(question, **options)
     except BadQuestion as exc:
         return {"error": str(exc), "answered": False, "message": str(exc), "hits": []}
-    except Exception:  # noqa: BLE001 - logged for us, a plain sentence for the citizen
+    except Exception:
         log.exception("question failed")
         return {"error": UNEXPECTED, "answered": False, "message": UNEXPECTED, "hits": []}
     return {

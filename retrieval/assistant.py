@@ -15,15 +15,19 @@ from retrieval.abstain import Abstainer
 from retrieval.base import Retriever
 from retrieval.corpus import Municipality, load_corpus
 from retrieval.dense import DenseRetriever
-from retrieval.embedding import Embedder, get_embedder
+from retrieval.embedding import get_embedder
 from retrieval.highlight import SentenceVectors, best_sentences
+from retrieval.hybrid import HYBRID_SETTINGS, HybridRetriever, fuse
 from retrieval.index_store import IndexUnusable, load_index, read_manifest, save_index
 from retrieval.language import detect_language
-from retrieval.types import Answer, Hit, Passage
+from retrieval.lexical import BM25Retriever
+from retrieval.places import named_municipalities
+from retrieval.types import Answer, Hit
 
-RETRIEVERS = ("dense",)
-DEFAULT_RETRIEVER = "dense"
+RETRIEVERS = ("dense", "bm25", "hybrid")
+DEFAULT_RETRIEVER = "hybrid"
 MAX_QUESTION_CHARS = 1000
+POOL = 50
 
 
 class BadQuestion(ValueError):
@@ -32,52 +36,63 @@ class BadQuestion(ValueError):
 
 @dataclass(frozen=True)
 class Evidence:
-    """What the abstention decision looks at for one question."""
+    """What the abstention decision looks at for one question, whichever retriever ranks."""
 
-    hits: tuple[Hit, ...]
-    top_score: float
-    margin: float
+    dense_top: float
+    dense_margin: float
+    lexical_top: float
+    agreement: bool
+
+    @classmethod
+    def of(cls, dense: list[Hit], lexical: list[Hit]) -> Evidence:
+        d0 = dense[0].score if dense else 0.0
+        d1 = dense[1].score if len(dense) > 1 else 0.0
+        top_dense = {h.passage.id for h in dense[:3]}
+        agree = bool(lexical) and lexical[0].passage.id in top_dense
+        return cls(d0, d0 - d1, lexical[0].score if lexical else 0.0, agree)
 
 
 class Assistant:
     def __init__(
         self,
-        passages: Sequence[Passage],
-        embedder: Embedder,
-        retrievers: dict[str, Retriever],
+        dense: DenseRetriever,
+        lexical: Retriever,
         municipalities: Sequence[Municipality] = (),
         abstainer: Abstainer | None = None,
         manifest: dict[str, Any] | None = None,
     ) -> None:
-        self.passages = tuple(passages)
-        self.embedder = embedder
-        self.retrievers = retrievers
+        self.dense = dense
+        self.lexical = lexical
+        self.hybrid = HybridRetriever(dense, lexical, **HYBRID_SETTINGS)
+        self.retrievers: dict[str, Retriever] = {
+            "dense": dense,
+            "bm25": lexical,
+            "hybrid": self.hybrid,
+        }
+        self.passages = tuple(dense.passages)
         self.municipalities = tuple(municipalities)
         self.abstainer = abstainer or Abstainer.default()
         self.manifest = manifest or {}
-        self.sentence_vectors = SentenceVectors(embedder.encode_queries)
+        self.sentence_vectors = SentenceVectors(dense.embedder.encode_queries)
 
     # -- loading -------------------------------------------------------------------------
     @classmethod
     def load(
-        cls, index_dir: Path | str = "index", model: str | None = None,
+        cls,
+        index_dir: Path | str = "index",
+        model: str | None = None,
         corpus_dir: Path | str | None = None,
     ) -> Assistant:
         """Load index/ and check it against the model (and the corpus, when given)."""
         embedder = get_embedder(model)
         corpus_hash = load_corpus(corpus_dir).hash if corpus_dir is not None else None
         stored = load_index(index_dir, model_id=embedder.model_id, corpus_hash=corpus_hash)
-        return cls.from_parts(stored.passages, embedder, stored.faiss_index, stored.manifest)
-
-    @classmethod
-    def from_parts(
-        cls, passages: Sequence[Passage], embedder: Embedder, faiss_index: Any,
-        manifest: dict[str, Any],
-    ) -> Assistant:
         dense = DenseRetriever(embedder)
-        dense.attach(passages, faiss_index)
-        municipalities = [Municipality(**m) for m in manifest.get("municipalities", [])]
-        return cls(passages, embedder, {"dense": dense}, municipalities, manifest=manifest)
+        dense.attach(stored.passages, stored.faiss_index)
+        lexical = BM25Retriever()
+        lexical.index(stored.passages)
+        municipalities = [Municipality(**m) for m in stored.manifest.get("municipalities", [])]
+        return cls(dense, lexical, municipalities, manifest=stored.manifest)
 
     # -- answering -----------------------------------------------------------------------
     def contact(self, municipality: str) -> Municipality | None:
@@ -86,39 +101,68 @@ class Assistant:
                 return m
         return None
 
+    @property
+    def covered(self) -> list[str]:
+        """Municipalities the corpus has documents from."""
+        return sorted({p.municipality for p in self.passages})
+
     def ask(
-        self, question: str, k: int = 5, retriever: str = DEFAULT_RETRIEVER,
+        self,
+        question: str,
+        k: int = 5,
+        retriever: str = DEFAULT_RETRIEVER,
         municipality: str | None = None,
     ) -> Answer:
         question = validate_question(question)
         if retriever not in self.retrievers:
-            raise ValueError(f"unknown retriever {retriever!r}; choose one of {sorted(self.retrievers)}")
+            raise ValueError(
+                f"unknown retriever {retriever!r}; choose one of {sorted(self.retrievers)}"
+            )
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
         language = detect_language(question)
-        query_vector = self.embedder.encode_queries([question])[0]
-        dense = self.retrievers["dense"]
-        assert isinstance(dense, DenseRetriever)
-        pool = max(k, 20)
-        hits = (
-            dense.search_vector(query_vector, pool)
-            if retriever == "dense" else self.retrievers[retriever].search(question, pool)
-        )
-        if municipality:
-            hits = [h for h in hits if h.passage.municipality.casefold() == municipality.casefold()]
-        hits = [replace(h, rank=r) for r, h in enumerate(hits[:k], 1)]
-        top = hits[0].score if hits else 0.0
-        margin = top - hits[1].score if len(hits) > 1 else top
-        answered = bool(hits) and self.abstainer.answers(Evidence(tuple(hits), top, margin))
+        named = [municipality] if municipality else named_municipalities(question)
+        towns = {
+            t.casefold() for t in named if t.casefold() in {c.casefold() for c in self.covered}
+        }
+        if named and not towns:
+            message = messages.not_covered(named, self.covered, language)
+            return Answer(question, language, False, message, ())
+
+        query_vector = self.dense.query_vector(question)
+        pool = len(self.passages) if towns else min(len(self.passages), max(POOL, k))
+        dense_hits = _only(self.dense.search_vector(query_vector, pool), towns)
+        lexical_hits = _only(self.lexical.search(question, pool), towns)
+        if retriever == "dense":
+            ranked = dense_hits
+        elif retriever == "bm25":
+            ranked = lexical_hits
+        else:
+            ranked = fuse(dense_hits, lexical_hits, pool, self.hybrid.fusion, self.hybrid.weight)
+        hits = [replace(h, rank=r) for r, h in enumerate(ranked[:k], 1)]
+        evidence = Evidence.of(dense_hits, lexical_hits)
+        answered = bool(hits) and self.abstainer.answers(evidence)
         hits = [self._highlight(question, query_vector, h, i < 3) for i, h in enumerate(hits)]
-        town = municipality or (hits[0].passage.municipality if hits else "")
+        town = named[0] if named else (hits[0].passage.municipality if hits else "")
         message = messages.answer_message(language, answered, self.contact(town) if town else None)
         return Answer(question, language, answered, message, tuple(hits))
 
     def _highlight(self, question: str, qv: Any, hit: Hit, use_vectors: bool) -> Hit:
         text = best_sentences(
-            question, hit.passage.text, qv if use_vectors else None,
+            question,
+            hit.passage.text,
+            qv if use_vectors else None,
             self.sentence_vectors if use_vectors else None,
         )
         return replace(hit, highlight=text)
+
+
+def _only(hits: list[Hit], towns: set[str]) -> list[Hit]:
+    """Keep the named municipalities' passages, renumbered; no towns named keeps all."""
+    if not towns:
+        return hits
+    kept = [h for h in hits if h.passage.municipality.casefold() in towns]
+    return [replace(h, rank=r) for r, h in enumerate(kept, 1)]
 
 
 def validate_question(question: str) -> str:
@@ -137,7 +181,9 @@ def validate_question(question: str) -> str:
 
 
 def build(
-    corpus_dir: Path | str = "corpus", index_dir: Path | str = "index", model: str | None = None,
+    corpus_dir: Path | str = "corpus",
+    index_dir: Path | str = "index",
+    model: str | None = None,
     show_progress: bool = True,
 ) -> dict[str, Any]:
     """Clean, chunk, embed and save; returns the new manifest."""
@@ -163,5 +209,5 @@ def is_current(index_dir: Path | str, corpus_dir: Path | str, model: str | None 
 
     return (
         manifest.get("corpus_hash") == load_corpus(corpus_dir).hash
-        and manifest.get("model") == resolve_model(model)[1]
+        and manifest.get("model") == resolve_model(model, convert=False)[1]
     )

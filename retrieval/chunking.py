@@ -18,9 +18,42 @@ MAX_WORDS = 150
 
 # Danish abbreviations that end in a full stop without ending the sentence.
 ABBREVIATIONS = {
-    "bl.a", "f.eks", "fx", "mio", "mia", "kr", "ca", "pct", "nr", "kl", "tlf", "jf", "dvs", "evt",
-    "inkl", "ekskl", "mht", "iht", "vedr", "osv", "mv", "m.v", "m.fl", "etc", "st", "stk", "hhv",
-    "bl.a.", "t.o.m", "f.o.m", "ift", "pga", "el", "fhv", "gl", "ekstra",
+    "bl.a",
+    "f.eks",
+    "fx",
+    "mio",
+    "mia",
+    "kr",
+    "ca",
+    "pct",
+    "nr",
+    "kl",
+    "tlf",
+    "jf",
+    "dvs",
+    "evt",
+    "inkl",
+    "ekskl",
+    "mht",
+    "iht",
+    "vedr",
+    "osv",
+    "mv",
+    "m.v",
+    "m.fl",
+    "etc",
+    "st",
+    "stk",
+    "hhv",
+    "bl.a.",
+    "t.o.m",
+    "f.o.m",
+    "ift",
+    "pga",
+    "el",
+    "fhv",
+    "gl",
+    "ekstra",
 }
 _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[\"”»(]?[A-ZÆØÅ0-9•])")
 _LIST_ITEM = re.compile(r"^\d{1,2}\.(\s|$)")
@@ -77,7 +110,11 @@ def chunk_text(text: str) -> list[str]:
         current.append(unit)
         count += n
     if current:
-        if chunks and count < MIN_WORDS and sum(_words(s) for _, s in chunks[-1]) + count <= MAX_WORDS:
+        if (
+            chunks
+            and count < MIN_WORDS
+            and sum(_words(s) for _, s in chunks[-1]) + count <= MAX_WORDS
+        ):
             chunks[-1].extend(u for u in current if u not in chunks[-1])
         else:
             chunks.append(current)
@@ -106,4 +143,7 @@ def chunk_corpus(documents: Iterable[Document]) -> list[Passage]:
 
 def embed_text(passage: Passage) -> str:
     """What the retrievers see: the excerpt plus where it is from, so 'i Silkeborg' can match."""
-    return f"{passage.municipality} Kommune, {passage.committee}: {passage.title}\n{passage.text}"
+    where = f"{passage.municipality} Kommune" if passage.municipality else ""
+    head = ", ".join(x for x in (where, passage.committee) if x)
+    head = f"{head}: {passage.title}" if head and passage.title else head or passage.title
+    return f"{head}\n{passage.text}" if head else passage.text

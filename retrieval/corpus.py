@@ -110,7 +110,9 @@ def load_corpus(folder: Path | str = "corpus") -> Corpus:
         raise CorpusError(f"{manifest}: not valid TOML ({exc})") from exc
     unknown = sorted(set(data) - {"document", "municipality"})
     if unknown:
-        raise CorpusError(f"{manifest}: unknown table(s) {unknown}; use [[document]], [[municipality]]")
+        raise CorpusError(
+            f"{manifest}: unknown table(s) {unknown}; use [[document]], [[municipality]]"
+        )
 
     municipalities = []
     for i, entry in enumerate(data.get("municipality", []), 1):

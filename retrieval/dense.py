@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +33,8 @@ class DenseRetriever(Retriever):
         self.embedder = embedder
         self._passages: list[Passage] = []
         self.faiss_index: Any = None
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     @property
     def passages(self) -> Sequence[Passage]:
@@ -52,8 +56,20 @@ class DenseRetriever(Retriever):
         self._passages = list(passages)
         self.faiss_index = faiss_index
 
+    def query_vector(self, query: str) -> np.ndarray:
+        """Encode once per question even when hybrid search and highlighting both need it."""
+        with self._lock:
+            vector = self._recent.get(query)
+        if vector is None:
+            vector = self.embedder.encode_queries([query])[0]
+            with self._lock:
+                self._recent[query] = vector
+                while len(self._recent) > 256:
+                    self._recent.popitem(last=False)
+        return vector
+
     def search(self, query: str, k: int = 5) -> list[Hit]:
-        return self.search_vector(self.embedder.encode_queries([query])[0], k)
+        return self.search_vector(self.query_vector(query), k)
 
     def search_vector(self, vector: np.ndarray, k: int = 5) -> list[Hit]:
         """Search with an already encoded query, so a caller that needs the vector encodes once."""

@@ -164,11 +164,15 @@ def load_index(
         if not path.is_file():
             raise IndexUnusable(f"{path} is missing: run `{REBUILD}`")
         if _sha256(path) != digest:
-            raise IndexUnusable(f"{path} is damaged or was changed after the build: run `{REBUILD}`")
+            raise IndexUnusable(
+                f"{path} is damaged or was changed after the build: run `{REBUILD}`"
+            )
     try:
         index = faiss.read_index(str(folder / FAISS_FILE))
     except RuntimeError as exc:
-        raise IndexUnusable(f"{folder / FAISS_FILE} cannot be read ({exc}): run `{REBUILD}`") from exc
+        raise IndexUnusable(
+            f"{folder / FAISS_FILE} cannot be read ({exc}): run `{REBUILD}`"
+        ) from exc
     passages = []
     with (folder / PASSAGES_FILE).open(encoding="utf-8") as f:
         for n, line in enumerate(f, 1):

@@ -25,12 +25,18 @@ def _detector_ready() -> None:
 
 
 def detect_language(text: str) -> str:
-    """An ISO 639-1 code; 'da' whenever the text could plausibly be Danish."""
+    """An ISO 639-1 code; 'da' whenever the text could plausibly be Danish.
+
+    Place names are taken out first: "Sønderborg" in an English question says nothing about
+    the language it is asked in.
+    """
+    from retrieval.places import strip_places
+
+    text = strip_places(text)
     if any(ch in text for ch in "æøåÆØÅ"):
         return "da"
-    letters = sum(ch.isalpha() for ch in text)
-    if letters < 3:
-        return "da"
+    if sum(ch.isalpha() for ch in text) < 3 or len(text.split()) < 4:
+        return "da"  # too short to tell; keyword queries here are almost always Danish
     _detector_ready()
     from langdetect import LangDetectException, detect_langs
 

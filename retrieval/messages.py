@@ -30,3 +30,15 @@ def answer_message(language: str, answered: bool, contact: Municipality | None) 
     if language != "da":
         parts.append(SOURCES_DANISH)
     return " ".join(parts)
+
+
+def not_covered(named: list[str], covered: list[str], language: str) -> str:
+    """Say which towns we do have, rather than answering with another town's documents."""
+    asked = " og ".join(f"{n} Kommune" for n in named)
+    have = ", ".join(covered)
+    text = (
+        f"Jeg har ingen dokumenter fra {asked}, så jeg kan ikke svare på det. "
+        f"Jeg kender kun dokumenter fra disse kommuner: {have}. "
+        f"Kontakt {named[0]} Kommune direkte for at få svar."
+    )
+    return f"{text} {SOURCES_DANISH}" if language != "da" else text

@@ -18,8 +18,15 @@ CORPUS = Path(__file__).parent.parent / "corpus"
 
 def test_web_chrome_and_address_footer_are_removed_but_contacts_kept() -> None:
     doc = load_corpus(FIXTURE).documents[0]
-    for chrome in ("Skip til hovedindholdet", "Borger\n", "Søg", "Scroll til toppen", "CVR",
-                   "Rådhuspladsen 1", "9999 Åby"):
+    for chrome in (
+        "Skip til hovedindholdet",
+        "Borger\n",
+        "Søg",
+        "Scroll til toppen",
+        "CVR",
+        "Rådhuspladsen 1",
+        "9999 Åby",
+    ):
         assert chrome not in doc.text
     assert doc.text.startswith("Socialudvalgets budget 2024")
     assert "Formand for Socialudvalget er Åse Ørsted." in doc.text
@@ -51,8 +58,15 @@ def test_copenhagen_transcript_keeps_goals_and_drops_all_teasers() -> None:
     assert raw.count("Læs mere") > 70
     assert "Læs mere" not in kbh.text
     # Teasers name other towns and other documents; none of that may remain.
-    for foreign in ("Hvidovre", "Horsens", "Odsherred", "Fredensborg", "Faaborg-Midtfyn",
-                    "SocialStrategi 2018", "Mai Mercado"):
+    for foreign in (
+        "Hvidovre",
+        "Horsens",
+        "Odsherred",
+        "Fredensborg",
+        "Faaborg-Midtfyn",
+        "SocialStrategi 2018",
+        "Mai Mercado",
+    ):
         assert foreign not in kbh.text
     assert "165 flere udsatte københavnere får anvist en bolig" in kbh.text
     assert "730 færre københavnere lever i langtidsfattigdom" in kbh.text
@@ -61,15 +75,25 @@ def test_copenhagen_transcript_keeps_goals_and_drops_all_teasers() -> None:
 
 def test_every_embedded_document_loses_its_chrome() -> None:
     for doc in load_corpus(CORPUS).documents:
-        for chrome in ("Skip til", "Scroll til toppen", "Save this PDF", "Genveje",
-                       "Få siden oplæst", "Skriv en kommentar", "CVR", "Læs mere"):
+        for chrome in (
+            "Skip til",
+            "Scroll til toppen",
+            "Save this PDF",
+            "Genveje",
+            "Få siden oplæst",
+            "Skriv en kommentar",
+            "CVR",
+            "Læs mere",
+        ):
             assert chrome not in doc.text, (doc.id, chrome)
         assert doc.text.startswith(doc.title), doc.id
 
 
 def test_sentences_keep_danish_abbreviations_and_amounts_together() -> None:
-    text = ("Der er tilført 10,0 mio. kr. til området. Vi vil bl.a. styrke dialogen. "
-            "Målet er ca. 20 pct. 2. Færre udsættes.")
+    text = (
+        "Der er tilført 10,0 mio. kr. til området. Vi vil bl.a. styrke dialogen. "
+        "Målet er ca. 20 pct. 2. Færre udsættes."
+    )
     assert sentences(text) == [
         "Der er tilført 10,0 mio. kr. til området.",
         "Vi vil bl.a. styrke dialogen.",

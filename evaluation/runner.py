@@ -1,0 +1,193 @@
+"""Run questions through retrievers and keep one record per (question, retriever).
+
+The gold set goes through the product itself (`Assistant.ask`), so what is measured is what a
+citizen gets, abstention included. BEIR sets index their passages with each retriever directly.
+Indexes are built in a temporary folder or in memory; the app's index/ is never touched.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from evaluation.beir import BeirSet
+from evaluation.gold import GoldQuestion, gold_qrels, relevant_ids
+from evaluation.records import Evaluation, QueryRecord
+from retrieval.base import Retriever
+from retrieval.types import Passage
+
+if TYPE_CHECKING:
+    from retrieval.assistant import Assistant
+
+KNOWN = ("dense", "bm25", "hybrid")
+
+
+def choose(requested: str | Iterable[str], available: Sequence[str]) -> list[str]:
+    """Resolve 'all' (every available one, in KNOWN order) or named retrievers; names the fix."""
+    names = [requested] if isinstance(requested, str) else list(requested)
+    if "all" in names:
+        return [n for n in KNOWN if n in available] + [n for n in available if n not in KNOWN]
+    missing = [n for n in names if n not in available]
+    if missing:
+        raise ValueError(
+            f"retriever(s) {missing} not available here; choose from {list(available)} or 'all'"
+        )
+    return list(dict.fromkeys(names))
+
+
+def _forget_query_vectors(assistant: Assistant) -> None:
+    """Clear the dense query cache, so each retriever's latency includes encoding the question."""
+    recent = getattr(getattr(assistant, "dense", None), "_recent", None)
+    if recent is not None and hasattr(recent, "clear"):
+        recent.clear()
+
+
+def evaluate_gold(
+    assistant: Assistant, questions: Sequence[GoldQuestion], retrievers: Sequence[str],
+    k: int = 10,
+) -> list[QueryRecord]:
+    """Ask every question with every retriever through the product; one record each."""
+    passages = assistant.passages
+    records: list[QueryRecord] = []
+    for name in retrievers:
+        if questions:  # warm-up, so the first timed question does not pay for lazy start-up
+            assistant.ask(questions[0].question, k=k, retriever=name)
+        _forget_query_vectors(assistant)
+        for q in questions:
+            start = time.perf_counter()
+            answer = assistant.ask(q.question, k=k, retriever=name)
+            latency = (time.perf_counter() - start) * 1000
+            records.append(QueryRecord(
+                query_id=q.id, retriever=name, question=q.question,
+                passage_ids=tuple(h.passage.id for h in answer.hits),
+                scores=tuple(float(h.score) for h in answer.hits),
+                relevant=relevant_ids(q, passages), latency_ms=latency,
+                answered=answer.answered, answerable=q.answerable,
+            ))
+    return records
+
+
+def evaluate_retriever(
+    retriever: Retriever, name: str, queries: dict[str, str],
+    qrels: dict[str, dict[str, int]], k: int = 10,
+) -> list[QueryRecord]:
+    """Search every query with one indexed retriever; answered is always True (no abstention)."""
+    records = []
+    for qid, text in queries.items():
+        start = time.perf_counter()
+        hits = retriever.search(text, k)
+        latency = (time.perf_counter() - start) * 1000
+        relevant = tuple(pid for pid, rel in qrels.get(qid, {}).items() if rel > 0)
+        records.append(QueryRecord(
+            query_id=qid, retriever=name, question=text,
+            passage_ids=tuple(h.passage.id for h in hits),
+            scores=tuple(float(h.score) for h in hits), relevant=relevant, latency_ms=latency,
+        ))
+    return records
+
+
+def available_retrievers() -> list[str]:
+    """The retriever modules present in this checkout (another engineer may still be adding one)."""
+    names = ["dense"]
+    for name, module in (("bm25", "retrieval.lexical"), ("hybrid", "retrieval.hybrid")):
+        try:
+            __import__(module)
+        except ImportError:
+            continue
+        names.append(name)
+    if "hybrid" in names and "bm25" not in names:
+        names.remove("hybrid")  # hybrid fuses dense with BM25
+    return names
+
+
+def beir_retrievers(
+    names: Sequence[str], passages: Sequence[Passage], model: str | None = None,
+) -> Iterator[tuple[str, Retriever, float]]:
+    """(name, indexed retriever, seconds spent indexing) for each requested name, in order.
+
+    Hybrid reuses the dense and BM25 indexes already built, so it costs no extra indexing.
+    """
+    built: dict[str, tuple[Retriever, float]] = {}
+
+    def get(name: str) -> tuple[Retriever, float]:
+        if name not in built:
+            start = time.perf_counter()
+            retriever: Retriever
+            if name == "dense":
+                from retrieval.dense import DenseRetriever
+                from retrieval.embedding import get_embedder
+
+                dense = DenseRetriever(get_embedder(model))
+                dense.index(passages)
+                retriever = dense
+            elif name == "bm25":
+                from retrieval.lexical import BM25Retriever
+
+                retriever = BM25Retriever()
+                retriever.index(passages)
+            elif name == "hybrid":
+                from retrieval.hybrid import HYBRID_SETTINGS, HybridRetriever
+
+                retriever = HybridRetriever(get("dense")[0], get("bm25")[0], **HYBRID_SETTINGS)
+            else:
+                raise ValueError(f"unknown retriever {name!r}; choose from {list(KNOWN)} or 'all'")
+            built[name] = (retriever, time.perf_counter() - start)
+        return built[name]
+
+    for name in names:
+        retriever, seconds = get(name)
+        yield name, retriever, seconds
+
+
+def run_beir(
+    beir: BeirSet, names: Sequence[str], k: int = 10, model: str | None = None,
+) -> Evaluation:
+    records: list[QueryRecord] = []
+    seconds: dict[str, float] = {}
+    index_seconds: dict[str, float] = {}
+    for name, retriever, indexing in beir_retrievers(names, beir.passages, model):
+        start = time.perf_counter()
+        records += evaluate_retriever(retriever, name, beir.queries, beir.qrels, k)
+        index_seconds[name] = indexing
+        seconds[name] = indexing + time.perf_counter() - start
+    return Evaluation(
+        dataset=beir.name, kind="beir", k=k, records=tuple(records), qrels=beir.qrels,
+        texts={p.id: p.text for p in beir.passages}, seconds=seconds,
+        index_seconds=index_seconds,
+    )
+
+
+def build_assistant(corpus_dir: Path | str, index_dir: Path | str, model: str | None = None
+                    ) -> Assistant:
+    """A fresh Assistant over the corpus, with its index in index_dir (never the app's index/)."""
+    from retrieval.assistant import Assistant, build
+
+    build(corpus_dir, index_dir, model, show_progress=False)
+    return Assistant.load(index_dir, model=model, corpus_dir=corpus_dir)
+
+
+def run_gold(
+    questions: Sequence[GoldQuestion], names: str | Sequence[str] = "all", k: int = 10,
+    corpus_dir: Path | str = "corpus", model: str | None = None, dataset: str = "gold",
+) -> Evaluation:
+    """Build the product over the corpus in a temporary folder and ask every question."""
+    with tempfile.TemporaryDirectory(prefix="sporg-eval-") as tmp:
+        start = time.perf_counter()
+        assistant = build_assistant(corpus_dir, Path(tmp) / "index", model)
+        build_seconds = time.perf_counter() - start
+    chosen = choose(names, list(assistant.retrievers))
+    records: list[QueryRecord] = []
+    seconds: dict[str, float] = {}
+    for name in chosen:
+        start = time.perf_counter()
+        records += evaluate_gold(assistant, questions, [name], k)
+        seconds[name] = time.perf_counter() - start
+    return Evaluation(
+        dataset=dataset, kind="gold", k=k, records=tuple(records),
+        qrels=gold_qrels(questions, assistant.passages),
+        texts={p.id: p.text for p in assistant.passages}, seconds=seconds,
+        index_seconds=dict.fromkeys(chosen, build_seconds),
+    )

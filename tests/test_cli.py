@@ -1,0 +1,119 @@
+"""The CLI's JSON contract, run as a user runs it: a subprocess on a real index."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+KEYS = {"question", "language", "answered", "message", "hits"}
+HIT_KEYS = {
+    "rank",
+    "score",
+    "passage_id",
+    "text",
+    "highlight",
+    "document_id",
+    "title",
+    "municipality",
+    "committee",
+    "date",
+    "source",
+}
+
+
+def ask(index: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "retrieval", "ask", "--index", str(index), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def batch(full_index: Path) -> list[dict]:  # type: ignore[type-arg]
+    questions = [
+        "Hvor mange penge bruger socialudvalget i Sønderborg på demokrati?",
+        "hvor mange færre københavnere skal leve i langtidsfattigdom",
+        "What are the focus areas of the social committee in Silkeborg?",
+        "Hvad er budgettet for skoler i Aarhus?",
+        "Hvornår tømmes skraldespanden?",
+    ]
+    result = ask(full_index, "-", "--json", "--k", "5", stdin="\n".join(questions) + "\n")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(questions)
+    return [json.loads(line) for line in lines]
+
+
+def test_every_line_follows_the_contract(batch: list[dict]) -> None:  # type: ignore[type-arg]
+    for record in batch:
+        assert set(record) == KEYS
+        assert isinstance(record["answered"], bool)
+        assert record["message"]
+        for rank, hit in enumerate(record["hits"], 1):
+            assert set(hit) == HIT_KEYS
+            assert hit["rank"] == rank
+            assert hit["highlight"] and hit["highlight"] in hit["text"].replace("\n", " ")
+            assert hit["passage_id"].startswith(hit["document_id"] + "#")
+        scores = [h["score"] for h in record["hits"]]
+        assert scores == sorted(scores, reverse=True)
+
+
+def test_answers_come_from_the_right_document_with_the_fact_highlighted(batch: list[dict]) -> None:  # type: ignore[type-arg]
+    budget, poverty, english, *_ = batch
+    assert budget["answered"]
+    assert budget["hits"][0]["document_id"] == "sonderborg-budget-2017"
+    assert "79.000 kroner" in budget["hits"][0]["highlight"]
+    assert budget["hits"][0]["municipality"] == "Sønderborg"
+    assert poverty["answered"]
+    assert "730 færre københavnere" in poverty["hits"][0]["text"]
+    assert english["language"] == "en"
+    assert "dansk" in english["message"]
+    assert english["hits"][0]["document_id"] == "silkeborg-arbejdsgrundlag-2022-2025"
+
+
+def test_unanswerable_and_uncovered_questions_say_so(batch: list[dict]) -> None:  # type: ignore[type-arg]
+    aarhus, waste = batch[3], batch[4]
+    assert not aarhus["answered"]
+    assert "Aarhus" in aarhus["message"]
+    assert all(h["municipality"] != "Aarhus" for h in aarhus["hits"])
+    assert not waste["answered"]
+    assert "ikke finde" in waste["message"]
+
+
+def test_copenhagen_teasers_are_never_cited(batch: list[dict]) -> None:  # type: ignore[type-arg]
+    for record in batch:
+        for hit in record["hits"]:
+            for teaser in ("Hvidovre", "Horsens", "Odsherred", "Læs mere", "SocialStrategi"):
+                assert teaser not in hit["text"]
+
+
+def test_readable_output_cites_the_source(full_index: Path) -> None:
+    result = ask(full_index, "Hvad", "er", "Silkeborgs", "fokusområder?", "--k", "2")
+    assert result.returncode == 0, result.stderr
+    assert "Spørgsmål: Hvad er Silkeborgs fokusområder?" in result.stdout
+    assert "Silkeborg Kommune · Socialudvalget · Socialudvalgets arbejdsgrundlag" in result.stdout
+
+
+def test_unusable_input_exits_non_zero_with_a_one_line_reason(full_index: Path) -> None:
+    result = ask(full_index, "?", "--json")
+    assert result.returncode == 1
+    assert json.loads(result.stdout.strip())["error"]
+    result = ask(full_index, "x" * 2000)
+    assert result.returncode == 1
+    assert "for langt" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_missing_index_names_the_fix(tmp_path: Path) -> None:
+    result = ask(tmp_path / "nowhere", "Hvad er budgettet?", "--json")
+    assert result.returncode == 1
+    assert "python -m retrieval build" in json.loads(result.stdout)["error"]

@@ -1,0 +1,156 @@
+"""The index folder: real FAISS files built, reloaded, and refused when they do not match."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval.assistant import Assistant, build, is_current
+from retrieval.index_store import (
+    FAISS_FILE,
+    MANIFEST_FILE,
+    PASSAGES_FILE,
+    IndexUnusable,
+    load_index,
+    read_manifest,
+)
+from tests.conftest import FIXTURE_CORPUS
+
+
+def _copy(index: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "index"
+    shutil.copytree(index, target)
+    return target
+
+
+def test_build_writes_named_files_and_a_complete_manifest(mini_index: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    assert sorted(p.name for p in mini_index.iterdir()) == [
+        FAISS_FILE,
+        MANIFEST_FILE,
+        PASSAGES_FILE,
+    ]
+    manifest = read_manifest(mini_index)
+    assert manifest["model"] == embedder.model_id
+    assert manifest["dimension"] == 384
+    assert manifest["format_version"] == 1
+    assert manifest["documents"] == 2
+    assert len(manifest["corpus_hash"]) == 16
+    lines = (mini_index / PASSAGES_FILE).read_text(encoding="utf-8").splitlines()
+    assert len(lines) == manifest["passages"]
+    assert "Åse Ørsted" in "".join(lines)  # Danish letters stay readable on disk
+    assert not list(mini_index.parent.glob(".index-tmp-*"))
+
+
+def test_stored_vectors_are_the_models_normalised_passage_vectors(
+    mini_index: Path, embedder
+) -> None:  # type: ignore[no-untyped-def]
+    from retrieval.chunking import embed_text
+
+    stored = load_index(mini_index)
+    vectors = stored.faiss_index.reconstruct_n(0, stored.faiss_index.ntotal)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    fresh = embedder.encode_passages([embed_text(stored.passages[0])])[0]
+    assert float(fresh @ vectors[0]) > 0.9999
+
+
+def test_rebuild_of_an_unchanged_corpus_is_skipped_and_a_changed_one_is_not(
+    mini_index: Path, tmp_path: Path
+) -> None:
+    assert is_current(mini_index, FIXTURE_CORPUS)
+    corpus = tmp_path / "corpus"
+    shutil.copytree(FIXTURE_CORPUS, corpus)
+    assert is_current(mini_index, corpus)
+    doc = corpus / "aaby-budget.txt"
+    doc.write_text(doc.read_text(encoding="utf-8") + "\nEn ny sætning om budgettet.\n", "utf-8")
+    assert not is_current(mini_index, corpus)
+
+
+def test_index_built_from_another_corpus_version_is_refused(
+    mini_index: Path, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(FIXTURE_CORPUS, corpus)
+    manifest = corpus / "documents.toml"
+    manifest.write_text(manifest.read_text("utf-8").replace("2024-01-15", "2024-01-16"), "utf-8")
+    with pytest.raises(
+        IndexUnusable, match="another version of the corpus.*python -m retrieval build"
+    ):
+        Assistant.load(mini_index, corpus_dir=corpus)
+
+
+def test_index_built_with_another_model_is_refused(mini_index: Path, tmp_path: Path) -> None:
+    index = _copy(mini_index, tmp_path)
+    manifest = json.loads((index / MANIFEST_FILE).read_text("utf-8"))
+    manifest["model"] = "some/other-model"
+    (index / MANIFEST_FILE).write_text(json.dumps(manifest), "utf-8")
+    with pytest.raises(IndexUnusable, match="built with model 'some/other-model'.*retrieval build"):
+        Assistant.load(index)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda d: shutil.rmtree(d), "no index at"),
+        (lambda d: (d / MANIFEST_FILE).unlink(), "manifest.json is missing"),
+        (lambda d: (d / FAISS_FILE).write_bytes((d / FAISS_FILE).read_bytes()[:100]), "damaged"),
+        (
+            lambda d: (d / PASSAGES_FILE).write_text(
+                "\n".join((d / PASSAGES_FILE).read_text("utf-8").splitlines()[:-1]) + "\n", "utf-8"
+            ),
+            "damaged",
+        ),
+        (lambda d: (d / MANIFEST_FILE).write_text("{not json", "utf-8"), "not valid JSON"),
+    ],
+)
+def test_broken_index_gets_a_clear_message_naming_the_fix(
+    mini_index: Path,
+    tmp_path: Path,
+    damage,
+    message: str,  # type: ignore[no-untyped-def]
+) -> None:
+    index = _copy(mini_index, tmp_path)
+    damage(index)
+    with pytest.raises(IndexUnusable, match=message) as info:
+        load_index(index)
+    assert "python -m retrieval build" in str(info.value)
+
+
+def test_passages_out_of_step_with_vectors_are_refused_even_with_fixed_checksums(
+    mini_index: Path, tmp_path: Path
+) -> None:
+    from retrieval.index_store import _sha256
+
+    index = _copy(mini_index, tmp_path)
+    lines = (index / PASSAGES_FILE).read_text("utf-8").splitlines()
+    (index / PASSAGES_FILE).write_text("\n".join(lines[:-1]) + "\n", "utf-8")
+    manifest = json.loads((index / MANIFEST_FILE).read_text("utf-8"))
+    manifest["files"][PASSAGES_FILE] = _sha256(index / PASSAGES_FILE)
+    (index / MANIFEST_FILE).write_text(json.dumps(manifest), "utf-8")
+    with pytest.raises(IndexUnusable, match="out of step"):
+        load_index(index)
+
+
+def test_interrupted_swap_leaves_the_previous_index_loadable(
+    mini_index: Path, tmp_path: Path
+) -> None:
+    index = _copy(mini_index, tmp_path)
+    # The state a crash between the two renames of a rebuild leaves behind.
+    index.rename(tmp_path / "index.old")
+    stored = load_index(index)
+    assert len(stored.passages) == read_manifest(index)["passages"]
+
+
+def test_a_failed_build_keeps_the_old_index(mini_index: Path, tmp_path: Path) -> None:
+    index = _copy(mini_index, tmp_path)
+    before = (index / MANIFEST_FILE).read_text("utf-8")
+    corpus = tmp_path / "corpus"
+    shutil.copytree(FIXTURE_CORPUS, corpus)
+    (corpus / "aaby-budget.txt").unlink()
+    with pytest.raises(Exception, match="aaby-budget.txt"):
+        build(corpus, index, show_progress=False)
+    assert (index / MANIFEST_FILE).read_text("utf-8") == before
+    load_index(index)
