@@ -18,11 +18,14 @@ from retrieval.dense import DenseRetriever
 from retrieval.embedding import get_embedder
 from retrieval.highlight import SentenceVectors, best_sentences
 from retrieval.hybrid import HYBRID_SETTINGS, HybridRetriever, fuse
-from retrieval.index_store import IndexUnusable, load_index, read_manifest, save_index
+from retrieval.index_store import load_index
+from retrieval.indexing import build, is_current
 from retrieval.language import detect_language
 from retrieval.lexical import BM25Retriever
 from retrieval.places import named_municipalities
 from retrieval.types import Answer, Hit
+
+__all__ = ["Assistant", "BadQuestion", "Evidence", "build", "is_current", "validate_question"]
 
 RETRIEVERS = ("dense", "bm25", "hybrid")
 DEFAULT_RETRIEVER = "hybrid"
@@ -178,36 +181,3 @@ def validate_question(question: str) -> str:
             f"{MAX_QUESTION_CHARS} tegn."
         )
     return text
-
-
-def build(
-    corpus_dir: Path | str = "corpus",
-    index_dir: Path | str = "index",
-    model: str | None = None,
-    show_progress: bool = True,
-) -> dict[str, Any]:
-    """Clean, chunk, embed and save; returns the new manifest."""
-    from retrieval.chunking import chunk_corpus
-
-    corpus = load_corpus(corpus_dir)
-    passages = chunk_corpus(corpus.documents)
-    embedder = get_embedder(model)
-    dense = DenseRetriever(embedder)
-    dense.index(passages, show_progress=show_progress)
-    extra = {"municipalities": [vars(m) for m in corpus.municipalities]}
-    save_index(index_dir, passages, dense.faiss_index, embedder.model_id, corpus.hash, extra)
-    return read_manifest(index_dir)
-
-
-def is_current(index_dir: Path | str, corpus_dir: Path | str, model: str | None = None) -> bool:
-    """True when index/ matches this corpus and model, so `make run` can skip the build."""
-    try:
-        manifest = read_manifest(index_dir)
-    except IndexUnusable:
-        return False
-    from retrieval.embedding import resolve_model
-
-    return (
-        manifest.get("corpus_hash") == load_corpus(corpus_dir).hash
-        and manifest.get("model") == resolve_model(model, convert=False)[1]
-    )
