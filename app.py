@@ -2,71 +2,85 @@
 
 from __future__ import annotations
 
-import os
+from dataclasses import replace
+from typing import Any
 
 import streamlit as st
 
-from retrieval.app_support import EXAMPLES, load_assistant, safe_ask
-from retrieval.render import citation, escape, marked_excerpt
-
-INDEX_DIR = os.environ.get("SPORG_INDEX", "index")
-CORPUS_DIR = os.environ.get("SPORG_CORPUS", "corpus")
+from retrieval import app_support as support
+from retrieval.render import citation, document_view, escape, marked_excerpt
 
 st.set_page_config(page_title="Spørg Socialudvalget", page_icon="💬", layout="centered")
-
-
-@st.cache_resource(
-    show_spinner="Henter dokumenter og sprogmodel – første gang tager det lidt tid …"
-)
-def assistant():  # type: ignore[no-untyped-def]
-    return load_assistant(INDEX_DIR, CORPUS_DIR)
-
-
-def show_answer(answer: dict) -> None:  # type: ignore[type-arg]
-    """Draw one stored answer: message, then each excerpt with its citation."""
-    if answer.get("error"):
-        st.warning(answer["error"])
-        return
-    st.markdown(escape(answer["message"]))
-    hits = answer["hits"]
-    if not answer["answered"] and hits:
-        st.caption("Måske relateret – disse uddrag svarer ikke sikkert på spørgsmålet:")
-    for hit in hits:
-        with st.container(border=True):
-            st.markdown(f"**{escape(hit.highlight or hit.passage.text[:200])}**")
-            st.caption(f"Kilde: {citation(hit)}")
-            with st.expander("Vis hele uddraget"):
-                st.markdown(marked_excerpt(hit))
-
-
-with st.sidebar:
-    st.header("Om tjenesten")
-    st.write(
-        "Spørg om socialudvalgenes budgetter, mål, fokusområder og planer. "
-        "Svarene er uddrag af kommunernes egne dokumenter med kildeangivelse. "
-        "Tjenesten skriver ikke selv svar."
-    )
-    if st.button("Ryd samtale", key="clear"):
-        st.session_state.messages = []
-
-st.title("Spørg Socialudvalget")
+helper = support.assistant_or_stop()
 
 if "messages" not in st.session_state:
     st.session_state.messages = []
 
-try:
-    helper = assistant()
-except Exception as exc:
-    st.error(f"Tjenesten kan ikke starte lige nu: {exc}")
-    st.stop()
 
-prompt = st.chat_input("Skriv dit spørgsmål her", key="question")
+def ask_later(question: str) -> None:
+    st.session_state.pending = question
 
-if not st.session_state.messages and not prompt:
-    st.write("Prøv fx et af disse spørgsmål:")
-    for i, example in enumerate(EXAMPLES):
-        if st.button(example, key=f"example-{i}"):
-            st.session_state.pending = example
+
+def clear() -> None:
+    st.session_state.messages = []
+
+
+def show_answer(answer: dict[str, Any]) -> None:
+    """One answer: the searched question, the message, then each hit – sentence, excerpt, source."""
+    if answer["removed"]:
+        st.info(
+            f"Jeg har fjernet {' og '.join(answer['removed'])} fra dit spørgsmål. "
+            "Skriv aldrig personlige oplysninger her.",
+            icon=":material/lock:",
+        )
+    if answer["error"]:
+        st.warning(answer["error"])
+        return
+    if answer["rewritten"]:
+        st.markdown(f"*Jeg søgte på:* »{escape(answer['question'])}«")
+    st.markdown(escape(answer["message"]))
+    for hit in answer["hits"]:
+        with st.container(border=True):
+            label = "Uddrag" if answer["answered"] else "Måske relateret"
+            st.markdown(f"**{label} {hit.rank}:** {escape(hit.highlight or hit.passage.title)}")
+            # Only an answer is marked; a "maybe related" excerpt is shown as it stands.
+            shown = hit if answer["answered"] else replace(hit, highlight="")
+            st.markdown(marked_excerpt(shown))
+            st.markdown(f"**Kilde:** {citation(hit)}")
+            with st.expander("Vis hele kilden"):
+                st.markdown(document_view(shown, helper.passages))
+    support.feedback_widget(answer, mode="borger")
+
+
+with st.sidebar:
+    st.header("Afgræns søgningen")
+    towns = [support.ALL_TOWNS, *helper.covered]
+    town = st.selectbox("Kommune", towns, key="municipality")
+    kinds = ["", *support.kinds(helper)]
+    kind = st.selectbox(
+        "Dokumenttype",
+        kinds,
+        key="kind",
+        format_func=lambda k: support.kind_label(k) if k else support.ALL_KINDS,
+    )
+    st.button("Ryd samtale", key="clear", on_click=clear, icon=":material/delete_sweep:")
+    st.header("Eksempler")
+    for i, example in enumerate(support.EXAMPLES):
+        st.button(example, key=f"example-{i}", on_click=ask_later, args=(example,))
+    st.header("Om tjenesten")
+    st.write(
+        "Spørg om socialudvalgenes budgetter, mål, fokusområder og planer. "
+        "Svarene er uddrag af kommunernes egne dokumenter med kilde. "
+        "Tjenesten skriver ikke selv svar."
+    )
+    st.write("Skriv ikke CPR-nummer, telefonnummer eller e-mail. Vi fjerner dem, hvis du gør.")
+
+st.title("Spørg Socialudvalget")
+if not st.session_state.messages:
+    st.write(
+        "Stil et spørgsmål om socialudvalget i din kommune. Du får uddrag af kommunens egne "
+        "dokumenter med kilde. Se eksempler i menuen."
+    )
 
 for message in st.session_state.messages:
     with st.chat_message(message["role"]):
@@ -75,12 +89,21 @@ for message in st.session_state.messages:
         else:
             show_answer(message["content"])
 
+prompt = st.chat_input("Skriv dit spørgsmål her", key="question")
 prompt = prompt or st.session_state.pop("pending", None)
 if prompt:
-    st.session_state.messages.append({"role": "user", "content": prompt})
-    with st.chat_message("user"):
-        st.markdown(escape(prompt))
-    with st.chat_message("assistant"), st.spinner("Søger i dokumenterne …"):
-        reply = safe_ask(helper, prompt)
-        show_answer(reply)
+    previous = support.previous_question(st.session_state.messages)
+    with st.spinner("Søger i dokumenterne …"):
+        reply = support.reply(
+            helper,
+            prompt,
+            previous=previous,
+            municipality=None if town == support.ALL_TOWNS else town,
+            kind=kind or None,
+        )
+    st.session_state.messages.append({"role": "user", "content": reply["typed"]})
     st.session_state.messages.append({"role": "assistant", "content": reply})
+    with st.chat_message("user"):
+        st.markdown(escape(reply["typed"]))
+    with st.chat_message("assistant"):
+        show_answer(reply)

@@ -66,6 +66,9 @@ def load_corpus_jsonl(path: Path) -> tuple[Passage, ...]:
     seen: set[str] = set()
     for where, data in _jsonl(path):
         pid = str(data["_id"])
+        if not pid or any(ch.isspace() for ch in pid):
+            raise BeirError(f"{where}: passage id {pid!r} is empty or has whitespace, which TREC "
+                            "run files cannot hold; rename it")
         if pid in seen:
             raise BeirError(f"{where}: duplicate passage id {pid!r}")
         seen.add(pid)
@@ -83,6 +86,9 @@ def load_queries_jsonl(path: Path) -> dict[str, str]:
     queries: dict[str, str] = {}
     for where, data in _jsonl(path):
         qid = str(data["_id"])
+        if not qid or any(ch.isspace() for ch in qid):
+            raise BeirError(f"{where}: query id {qid!r} is empty or has whitespace, which TREC "
+                            "run files cannot hold; rename it")
         if qid in queries:
             raise BeirError(f"{where}: duplicate query id {qid!r}")
         queries[qid] = data["text"]
@@ -101,6 +107,8 @@ def load_qrels_tsv(path: Path) -> dict[str, dict[str, int]]:
             if not line.strip():
                 continue
             cols = line.rstrip("\n").split("\t")
+            if len(cols) == 4:  # TREC-style 'qid 0 docid rel' saved as .tsv
+                cols = [cols[0], cols[2], cols[3]]
             if len(cols) != 3:
                 raise BeirError(
                     f"{path}:{number}: expected 3 tab-separated columns (query-id, corpus-id, "

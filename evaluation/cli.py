@@ -68,7 +68,7 @@ def cmd_run(ns: argparse.Namespace) -> int:
         chosen = choose(names, available_retrievers())
         _say(f"{beir.name}: {len(beir.passages)} passages, {len(beir.queries)} judged queries; "
              f"retrievers {', '.join(chosen)}")
-        evaluation = run_beir(beir, chosen, ns.k, ns.model)
+        evaluation = run_beir(beir, chosen, ns.k, ns.model, progress=_say)
     else:
         questions = load_gold(ns.questions)
         if ns.limit is not None:

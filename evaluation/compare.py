@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -53,7 +54,7 @@ def compare_retrievers(
             if a == b:
                 continue
             p_values[(a, b)] = {
-                m: float(report[a]["comparisons"][b][r])
+                m: _p(report[a]["comparisons"][b][r])
                 for m, r in zip(metrics, ranx_names, strict=True)
             }
             wtl[(a, b)] = {
@@ -61,6 +62,12 @@ def compare_retrievers(
                 for m, r in zip(metrics, ranx_names, strict=True)
             }
     return Comparison(stat_test, max_p, means, p_values, wtl)
+
+
+def _p(value: float) -> float:
+    """A t-test on identical per-query values has no variance and gives NaN: no difference, 1.0."""
+    value = float(value)
+    return 1.0 if math.isnan(value) else value
 
 
 @dataclass(frozen=True)

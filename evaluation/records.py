@@ -62,6 +62,7 @@ class Evaluation:
     texts: dict[str, str] = field(default_factory=dict)  # passage id → text, for the misses table
     seconds: dict[str, float] = field(default_factory=dict)  # wall time per retriever
     index_seconds: dict[str, float] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)  # query id → e.g. the gold question type
 
     @property
     def retrievers(self) -> list[str]:

@@ -16,12 +16,13 @@ from typing import Any
 
 from evaluation import plots
 from evaluation.compare import Comparison, Miss, compare_retrievers, misses, rank_table
-from evaluation.metrics import METRICS, summarise
+from evaluation.metrics import METRICS, per_query, summarise
 from evaluation.records import Evaluation
 from evaluation.trec import write_qrels, write_run
 
 LATEST = "latest"
 MAX_ROWS = 200  # misses shown in the report; misses.tsv holds them all
+GROUP_METRICS = ("MRR@10", "Hit@5")
 
 
 def summary_json(evaluation: Evaluation, table: dict[str, dict[str, float]]) -> dict[str, Any]:
@@ -67,9 +68,11 @@ def _tables(evaluation: Evaluation, table: dict[str, dict[str, float]], comparis
                     w, t, lose = comparison.win_tie_loss[(a, b)][m]
                     mark = "yes" if p < comparison.max_p else "no"
                     rows.append([f"{a} vs {b}", m, _fmt(table[a][m]), _fmt(table[b][m]),
-                                 _fmt(p), mark, f"{w}/{t}/{lose}"])
+                                 f"{p:.3g}", mark, f"{w}/{t}/{lose}"])
         out.append((f"Significance (paired {comparison.stat_test} t-test, p < {comparison.max_p})",
                     ["pair", "metric", "A", "B", "p", "significant", "A wins/ties/losses"], rows))
+    if evaluation.groups:
+        out.append(_by_group(evaluation))
     ranks = rank_table(evaluation)
     out.append((f"Per query: rank of the first relevant passage where a retriever misses the top 5 "
                 f"(– = not in top {evaluation.k}; {len(ranks)} queries)",
@@ -81,6 +84,22 @@ def _tables(evaluation: Evaluation, table: dict[str, dict[str, float]], comparis
                 [[m.query_id, m.retriever, _fmt(m.rank), m.returned_id, m.returned_words]
                  for m in missed[:MAX_ROWS]]))
     return out
+
+
+def _by_group(evaluation: Evaluation) -> tuple[str, list[str], list[list[str]]]:
+    """MRR@10 and Hit@5 per question type (judged questions only), from the per-query values."""
+    scores = per_query(evaluation)
+    names = evaluation.retrievers
+    header = ["type", "questions", *(f"{n} {m}" for n in names for m in GROUP_METRICS)]
+    rows = []
+    for group in sorted(set(evaluation.groups.values())):
+        qids = [q for q, g in evaluation.groups.items() if g == group and q in evaluation.qrels]
+        if not qids:
+            continue
+        cells = [_fmt(sum(scores[n].per_query[m][q] for q in qids) / len(qids))
+                 for n in names for m in GROUP_METRICS]
+        rows.append([group, str(len(qids)), *cells])
+    return "By question type", header, rows
 
 
 def _timing(evaluation: Evaluation) -> str:

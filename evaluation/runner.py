@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -144,7 +144,9 @@ def beir_retrievers(
 
 def run_beir(
     beir: BeirSet, names: Sequence[str], k: int = 10, model: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Evaluation:
+    """Index the BEIR passages with each retriever (in memory) and search every judged query."""
     records: list[QueryRecord] = []
     seconds: dict[str, float] = {}
     index_seconds: dict[str, float] = {}
@@ -153,6 +155,9 @@ def run_beir(
         records += evaluate_retriever(retriever, name, beir.queries, beir.qrels, k)
         index_seconds[name] = indexing
         seconds[name] = indexing + time.perf_counter() - start
+        if progress is not None:
+            progress(f"  {name}: indexed in {indexing:.1f} s, {len(beir.queries)} queries in "
+                     f"{seconds[name] - indexing:.1f} s")
     return Evaluation(
         dataset=beir.name, kind="beir", k=k, records=tuple(records), qrels=beir.qrels,
         texts={p.id: p.text for p in beir.passages}, seconds=seconds,
@@ -190,4 +195,5 @@ def run_gold(
         qrels=gold_qrels(questions, assistant.passages),
         texts={p.id: p.text for p in assistant.passages}, seconds=seconds,
         index_seconds=dict.fromkeys(chosen, build_seconds),
+        groups={q.id: q.type for q in questions},
     )

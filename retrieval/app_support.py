@@ -1,14 +1,33 @@
-"""The app's logic, kept out of app.py so the page reads top to bottom and tests can call it."""
+"""The app's logic, kept out of the pages so they read top to bottom and tests can call it.
+
+A reply is a plain dict that the pages keep in `st.session_state` and redraw: the question as
+typed (redacted), the question actually searched, the hits, the message, and the feedback row.
+"""
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import threading
+import time
+import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from retrieval.assistant import Assistant, BadQuestion, build, is_current
+import streamlit as st
 
-log = logging.getLogger("sporg")
+from retrieval import messages
+from retrieval.assistant import Assistant, BadQuestion, build, is_current
+from retrieval.feedback import FeedbackStore, default_path
+from retrieval.followup import resolve
+from retrieval.highlight import split_sentences
+from retrieval.index_store import IndexUnusable
+from retrieval.privacy import protect_logger, redact_report
+from retrieval.windows import windows
+
+log = protect_logger(logging.getLogger("sporg"))
 
 EXAMPLES = (
     "Hvor mange penge bruger Socialudvalget i Sønderborg på demokrati?",
@@ -20,6 +39,25 @@ UNEXPECTED = (
     "Der skete en fejl, så jeg kunne ikke søge i dokumenterne. Prøv igen om lidt. "
     "Hvis fejlen bliver ved, så kontakt din kommune."
 )
+CANNOT_START = (
+    "Tjenesten kan ikke starte lige nu. Prøv igen om lidt. "
+    "Hvis fejlen bliver ved, så kontakt din kommune."
+)
+LOADING = "Henter dokumenter og sprogmodel – første gang tager det lidt tid …"
+ALL_TOWNS = "Alle kommuner"
+ALL_KINDS = "Alle dokumenttyper"
+KIND_NAMES = {
+    "budget": "Budget",
+    "arbejdsgrundlag": "Arbejdsgrundlag",
+    "plan": "Plan",
+    "socialpolitik": "Socialpolitik",
+    "strategi": "Strategi",
+    "referat": "Referat",
+    "andet": "Andet",
+}
+WARM_UP = "sporg-warm-up"
+_stopping = threading.Event()
+WIDE_POOL = 50  # hits fetched when a document-type filter is applied after the search
 
 
 def load_assistant(index_dir: str | Path, corpus_dir: str | Path, model: str | None = None
@@ -29,6 +67,104 @@ def load_assistant(index_dir: str | Path, corpus_dir: str | Path, model: str | N
         log.warning("index %s is missing or stale: building it from %s", index_dir, corpus_dir)
         build(corpus_dir, index_dir, model, show_progress=False)
     return Assistant.load(index_dir, model=model, corpus_dir=corpus_dir)
+
+
+@st.cache_resource(show_spinner=LOADING)
+def cached_assistant(index_dir: str, corpus_dir: str) -> Assistant:
+    """One Assistant per index for the whole server, shared read-only by every session.
+
+    Torch gets one thread per query (`$SPORG_TORCH_THREADS`): on a busy 2-core machine two threads
+    per query made the warm median 4-10x slower. The sentence and window vectors the answers use
+    are made in the background right away, so the first questions are as fast as later ones.
+    """
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("SPORG_TORCH_THREADS", "1")))
+    assistant = load_assistant(index_dir, corpus_dir)
+    thread = threading.Thread(target=warm_up, args=(assistant,), name=WARM_UP, daemon=True)
+    thread.start()
+    return assistant
+
+
+def warm_up(assistant: Assistant, batch: int = 16, limit: int = 5000) -> int:
+    """Encode every passage's sentences and sentence windows into the Assistant's vector cache.
+
+    Small batches, so questions asked meanwhile are not held up; skipped for corpora whose texts
+    would not fit the cache anyway. Returns how many texts were encoded.
+    """
+    texts: dict[str, None] = {}
+    for passage in assistant.passages:
+        texts.update(dict.fromkeys(split_sentences(passage.text)))
+        texts.update(dict.fromkeys(windows(passage)))
+    todo = list(texts)
+    if len(todo) > limit:
+        return 0
+    try:
+        for start in range(0, len(todo), batch):
+            if _stopping.is_set():
+                return start
+            assistant.sentence_vectors(todo[start : start + batch])
+    except Exception:
+        log.exception("warming the sentence vectors failed (answers stay correct, only slower)")
+        return 0
+    return len(todo)
+
+
+def assistant_or_stop() -> Assistant:
+    """The shared Assistant for $SPORG_INDEX / $SPORG_CORPUS; a Danish error and stop if not."""
+    index_dir = os.environ.get("SPORG_INDEX", "index")
+    corpus_dir = os.environ.get("SPORG_CORPUS", "corpus")
+    try:
+        return cached_assistant(index_dir, corpus_dir)
+    except Exception as exc:
+        log.exception("the assistant could not be loaded")
+        st.error(CANNOT_START)
+        if isinstance(exc, IndexUnusable):
+            st.write(
+                "Søgeindekset passer ikke til dokumenterne. Det kan bygges igen ud fra "
+                "dokumenterne på denne maskine. Det tager et par minutter."
+            )
+            st.button("Byg søgeindekset igen", key="rebuild", on_click=_rebuild,
+                      args=(index_dir, corpus_dir))  # fmt: skip
+        with st.expander("Teknisk forklaring (til driften)"):
+            st.text(str(exc))
+        st.stop()
+        raise  # st.stop() raises; this line is for type checkers
+
+
+def _rebuild(index_dir: str, corpus_dir: str) -> None:
+    """Rebuild an unusable index from the local corpus (atomically: see index_store)."""
+    log.warning("rebuilding index %s from %s on request", index_dir, corpus_dir)
+    try:
+        build(corpus_dir, index_dir, None, show_progress=False)
+    except Exception:
+        log.exception("rebuilding the index failed")
+        st.toast("Søgeindekset kunne ikke bygges. Kontakt driften.")
+    cached_assistant.clear()
+
+
+@atexit.register
+def _stop_warm_up() -> None:
+    """Let a running warm-up finish its batch before exit: torch aborts when a daemon thread is
+    killed inside it at interpreter shutdown (exit code 134)."""
+    _stopping.set()
+    for thread in threading.enumerate():
+        if thread.name == WARM_UP:
+            thread.join(timeout=60)
+
+
+@st.cache_resource
+def feedback_store(path: str) -> FeedbackStore:
+    return FeedbackStore(path)
+
+
+def kinds(assistant: Assistant) -> list[str]:
+    """Document types in the corpus, as stored (see KIND_NAMES for the Danish labels)."""
+    return sorted({p.kind for p in assistant.passages})
+
+
+def kind_label(kind: str) -> str:
+    return KIND_NAMES.get(kind, kind.capitalize())
 
 
 def safe_ask(assistant: Assistant, question: str, **options: Any) -> dict[str, Any]:
@@ -47,3 +183,102 @@ def safe_ask(assistant: Assistant, question: str, **options: Any) -> dict[str, A
         "hits": list(answer.hits),
         "language": answer.language,
     }
+
+
+def reply(
+    assistant: Assistant,
+    typed: str,
+    previous: str | None = None,
+    municipality: str | None = None,
+    kind: str | None = None,
+    k: int = 3,
+) -> dict[str, Any]:
+    """Answer one message of a conversation.
+
+    The message is redacted first (nothing personal reaches the search, the feedback or a log);
+    a follow-up like "og i Silkeborg?" is searched as `previous` with the town swapped; a
+    document-type filter keeps only hits of that kind, and only calls them an answer when one
+    of the unfiltered top three is among them.
+    """
+    started = time.perf_counter()
+    cleaned = redact_report(typed)
+    question = resolve(cleaned.text, previous)
+    options: dict[str, Any] = {"municipality": municipality or None}
+    options["k"] = min(len(assistant.passages), WIDE_POOL) if kind else k
+    result = safe_ask(assistant, question, **options)
+    if kind and not result["error"]:
+        result = _only_kind(assistant, result, kind, municipality, k)
+    if not result["message"]:  # never a blank answer
+        result["message"] = messages.NOT_FOUND
+    return {
+        **result,
+        "id": uuid.uuid4().hex,
+        "typed": cleaned.text,
+        "question": question,
+        "rewritten": question != cleaned.text,
+        "removed": cleaned.found,
+        "elapsed": time.perf_counter() - started,
+        "feedback_row": None,
+    }
+
+
+def _only_kind(
+    assistant: Assistant, result: dict[str, Any], kind: str, municipality: str | None, k: int
+) -> dict[str, Any]:
+    hits = result["hits"]
+    top = {h.passage.id for h in hits[:3]}
+    of_kind = [h for h in hits if h.passage.kind == kind]
+    kept = [replace(h, rank=r) for r, h in enumerate(of_kind, 1)]
+    answered = result["answered"] and bool(kept) and kept[0].passage.id in top
+    message = result["message"]
+    if not kept:
+        message = (
+            f"Jeg fandt ingen uddrag i dokumenter af typen »{kind_label(kind)}«. "
+            f"Vælg »{ALL_KINDS}« for at søge i alle dokumenter."
+        )
+    elif result["answered"] and not answered:
+        town = municipality or kept[0].passage.municipality
+        message = messages.answer_message(
+            result.get("language", "da"), False, assistant.contact(town)
+        )
+    return {**result, "answered": answered, "message": message, "hits": kept[:k]}
+
+
+def previous_question(history: list[dict[str, Any]]) -> str | None:
+    """The last question searched in this conversation (for follow-ups), if any."""
+    for message in reversed(history):
+        content = message.get("content")
+        if message.get("role") == "assistant" and isinstance(content, dict) and not content.get(
+            "error"
+        ):
+            return str(content.get("question") or "") or None
+    return None
+
+
+def feedback_widget(answer: dict[str, Any], mode: str) -> None:
+    """Thumbs up/down under an answer, stored in SQLite as soon as it is clicked."""
+    st.markdown("Hjalp svaret? Giv en tommelfinger op eller ned.")
+    key = f"feedback-{answer['id']}"
+    st.feedback("thumbs", key=key, on_change=_store_feedback, args=(answer, key, mode))
+
+
+def _store_feedback(answer: dict[str, Any], key: str, mode: str) -> None:
+    rating = st.session_state.get(key)
+    try:
+        store = feedback_store(str(default_path()))
+        if answer.get("feedback_row") is None:
+            if rating is not None:
+                ids = [h.passage.id for h in answer["hits"]]
+                answer["feedback_row"] = store.record(
+                    answer["question"], ids, int(rating), mode, bool(answer["answered"])
+                )
+        else:
+            store.change(answer["feedback_row"], rating)
+            if rating is None:
+                answer["feedback_row"] = None
+    except Exception:
+        log.exception("feedback could not be stored")
+        st.toast("Din vurdering kunne ikke gemmes. Prøv igen senere.")
+        return
+    if rating is not None:
+        st.toast("Tak for din vurdering!")

@@ -6,24 +6,25 @@ One Assistant is loaded per process and shared read-only by every session and th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from retrieval import messages
-from retrieval.abstain import Abstainer
+from retrieval.abstain import Abstainer, Evidence
 from retrieval.base import Retriever
-from retrieval.corpus import Municipality, load_corpus
+from retrieval.corpus import Municipality
 from retrieval.dense import DenseRetriever
 from retrieval.embedding import get_embedder
 from retrieval.highlight import SentenceVectors, best_sentences
 from retrieval.hybrid import HYBRID_SETTINGS, HybridRetriever, fuse
-from retrieval.index_store import load_index
-from retrieval.indexing import build, is_current
+from retrieval.index_store import IndexUnusable, load_index
+from retrieval.indexing import build, corpus_fingerprint, is_current
 from retrieval.language import detect_language
 from retrieval.lexical import BM25Retriever
 from retrieval.places import named_municipalities
 from retrieval.types import Answer, Hit
+from retrieval.windows import WindowRescorer
 
 __all__ = ["Assistant", "BadQuestion", "Evidence", "build", "is_current", "validate_question"]
 
@@ -31,35 +32,18 @@ RETRIEVERS = ("dense", "bm25", "hybrid")
 DEFAULT_RETRIEVER = "hybrid"
 MAX_QUESTION_CHARS = 1000
 POOL = 50
+TOWN_POOL = 2000
 
 
 class BadQuestion(ValueError):
     """A question we cannot search for; the message is Danish and shown as is."""
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """What the abstention decision looks at for one question, whichever retriever ranks."""
-
-    dense_top: float
-    dense_margin: float
-    lexical_top: float
-    agreement: bool
-
-    @classmethod
-    def of(cls, dense: list[Hit], lexical: list[Hit]) -> Evidence:
-        d0 = dense[0].score if dense else 0.0
-        d1 = dense[1].score if len(dense) > 1 else 0.0
-        top_dense = {h.passage.id for h in dense[:3]}
-        agree = bool(lexical) and lexical[0].passage.id in top_dense
-        return cls(d0, d0 - d1, lexical[0].score if lexical else 0.0, agree)
-
-
 class Assistant:
     def __init__(
         self,
         dense: DenseRetriever,
-        lexical: Retriever,
+        lexical: BM25Retriever,
         municipalities: Sequence[Municipality] = (),
         abstainer: Abstainer | None = None,
         manifest: dict[str, Any] | None = None,
@@ -76,7 +60,8 @@ class Assistant:
         self.municipalities = tuple(municipalities)
         self.abstainer = abstainer or Abstainer.default()
         self.manifest = manifest or {}
-        self.sentence_vectors = SentenceVectors(dense.embedder.encode_queries)
+        self.sentence_vectors = SentenceVectors(dense.embedder.encode_passages)
+        self.windows = WindowRescorer(self.sentence_vectors)
 
     # -- loading -------------------------------------------------------------------------
     @classmethod
@@ -87,13 +72,20 @@ class Assistant:
         corpus_dir: Path | str | None = None,
     ) -> Assistant:
         """Load index/ and check it against the model (and the corpus, when given)."""
+        import faiss
+
+        faiss.omp_set_num_threads(1)  # one query at a time: OpenMP threads only cost (benchmarks)
         embedder = get_embedder(model)
-        corpus_hash = load_corpus(corpus_dir).hash if corpus_dir is not None else None
+        corpus_hash = None if corpus_dir is None else corpus_fingerprint(corpus_dir, index_dir)
         stored = load_index(index_dir, model_id=embedder.model_id, corpus_hash=corpus_hash)
+        if stored.id_map.d != embedder.dim:
+            raise IndexUnusable(
+                f"{index_dir}/ holds vectors of dimension {stored.id_map.d}, the model "
+                f"{embedder.model_id!r} makes {embedder.dim}: run `python -m retrieval build`"
+            )
         dense = DenseRetriever(embedder)
         dense.attach(stored.passages, stored.faiss_index)
-        lexical = BM25Retriever()
-        lexical.index(stored.passages)
+        lexical = stored.lexical.retriever  # the saved BM25 index: nothing re-analysed at start
         municipalities = [Municipality(**m) for m in stored.manifest.get("municipalities", [])]
         return cls(dense, lexical, municipalities, manifest=stored.manifest)
 
@@ -110,32 +102,53 @@ class Assistant:
         return sorted({p.municipality for p in self.passages})
 
     def ask(
-        self,
-        question: str,
-        k: int = 5,
-        retriever: str = DEFAULT_RETRIEVER,
+        self, question: str, k: int = 5, retriever: str = DEFAULT_RETRIEVER,
         municipality: str | None = None,
     ) -> Answer:
         question = validate_question(question)
         if retriever not in self.retrievers:
-            raise ValueError(
-                f"unknown retriever {retriever!r}; choose one of {sorted(self.retrievers)}"
-            )
+            choices = ", ".join(sorted(self.retrievers))
+            raise ValueError(f"unknown retriever {retriever!r}; choose one of {choices}")
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         language = detect_language(question)
         named = [municipality] if municipality else named_municipalities(question)
-        towns = {
-            t.casefold() for t in named if t.casefold() in {c.casefold() for c in self.covered}
-        }
+        covered = {c.casefold() for c in self.covered}
+        towns = {t.casefold() for t in named if t.casefold() in covered}
         if named and not towns:
             message = messages.not_covered(named, self.covered, language)
             return Answer(question, language, False, message, ())
+        found = self._search(question, language, named, towns, k, retriever)
+        hits, evidence, query_vector = found
+        answered = bool(hits) and self.abstainer.answers(evidence)
+        hits = [self._highlight(question, query_vector, h, i < 3) for i, h in enumerate(hits)]
+        town = named[0] if named else (hits[0].passage.municipality if hits else "")
+        message = messages.answer_message(language, answered, self.contact(town) if town else None)
+        return Answer(question, language, answered, message, tuple(hits))
 
+    def evidence(self, question: str, retriever: str = DEFAULT_RETRIEVER) -> Evidence | None:
+        """The abstention evidence for a question (None when it names an uncovered town), for
+        calibration; the same path as `ask`."""
+        question = validate_question(question)
+        named = named_municipalities(question)
+        covered = {c.casefold() for c in self.covered}
+        towns = {t.casefold() for t in named if t.casefold() in covered}
+        if named and not towns:
+            return None
+        language = detect_language(question)
+        return self._search(question, language, named, towns, 5, retriever)[1]
+
+    def _search(
+        self, question: str, language: str, named: list[str], towns: set[str], k: int,
+        retriever: str,
+    ) -> tuple[list[Hit], Evidence, Any]:
         query_vector = self.dense.query_vector(question)
-        pool = len(self.passages) if towns else min(len(self.passages), max(POOL, k))
-        dense_hits = _only(self.dense.search_vector(query_vector, pool), towns)
+        # A town filter throws most hits away, so search deeper (bounded, for 100k corpora).
+        depth = TOWN_POOL if towns else max(POOL, k)
+        pool = min(len(self.passages), depth)
+        plain = _only(self.dense.search_vector(query_vector, pool), towns)
         lexical_hits = _only(self.lexical.search(question, pool), towns)
+        dense_hits = self.windows.rescore(query_vector, plain)
         if retriever == "dense":
             ranked = dense_hits
         elif retriever == "bm25":
@@ -143,12 +156,9 @@ class Assistant:
         else:
             ranked = fuse(dense_hits, lexical_hits, pool, self.hybrid.fusion, self.hybrid.weight)
         hits = [replace(h, rank=r) for r, h in enumerate(ranked[:k], 1)]
-        evidence = Evidence.of(dense_hits, lexical_hits)
-        answered = bool(hits) and self.abstainer.answers(evidence)
-        hits = [self._highlight(question, query_vector, h, i < 3) for i, h in enumerate(hits)]
-        town = named[0] if named else (hits[0].passage.municipality if hits else "")
-        message = messages.answer_message(language, answered, self.contact(town) if town else None)
-        return Answer(question, language, answered, message, tuple(hits))
+        known = self.lexical.known_fraction(question, ignore=named)
+        evidence = Evidence.of(question, language, plain, lexical_hits, ranked, known)
+        return hits, evidence, query_vector
 
     def _highlight(self, question: str, qv: Any, hit: Hit, use_vectors: bool) -> Hit:
         text = best_sentences(
@@ -156,6 +166,7 @@ class Assistant:
             hit.passage.text,
             qv if use_vectors else None,
             self.sentence_vectors if use_vectors else None,
+            title=hit.passage.title,
         )
         return replace(hit, highlight=text)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval.cleaning import clean
+from retrieval.extract import extract_text
 from retrieval.types import Document
 
 MANIFEST = "documents.toml"
@@ -133,7 +134,7 @@ def load_corpus(folder: Path | str = "corpus") -> Corpus:
         path = folder / fields["file"]
         if not path.is_file():
             raise CorpusError(f"{where}: file {path} not found; fix 'file' or add the file")
-        text = clean(read_text(path), title=fields["title"])
+        text = clean(extract_text(path), title=fields["title"])  # .txt, .html or .pdf
         if not text.strip():
             raise CorpusError(f"{where}: {path} has no text left after cleaning")
         documents.append(Document(text=text, **fields))

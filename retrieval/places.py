@@ -119,7 +119,7 @@ ALIASES = {
     "taastrup": "Høje-Taastrup",
     "sonderborg": "Sønderborg",
     "koebenhavn": "København",
-    "kobenhavn": "København",
+    "kobenhavn": "København", "hovedstaden": "København",
     "lyngby": "Lyngby-Taarbæk",
     "faaborg": "Faaborg-Midtfyn",
 }

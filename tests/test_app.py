@@ -7,11 +7,21 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from retrieval.feedback import FeedbackStore
 from tests.conftest import CORPUS, ROOT
+
+SONDERBORG = "Hvor mange penge bruger Socialudvalget i Sønderborg på demokrati?"
 
 
 @pytest.fixture
-def app(full_index: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+def feedback_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "feedback.sqlite3"
+    monkeypatch.setenv("SPORG_FEEDBACK_DB", str(path))
+    return path
+
+
+@pytest.fixture
+def app(full_index: Path, feedback_db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("SPORG_INDEX", str(full_index))
     monkeypatch.setenv("SPORG_CORPUS", str(CORPUS))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
@@ -23,7 +33,14 @@ def app(full_index: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
 def _page_text(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
     parts += [w.value for w in at.warning] + [e.value for e in at.error]
+    parts += [i.value for i in at.info]
     return "\n".join(str(p) for p in parts)
+
+
+def _ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input(key="question").set_value(question).run()
+    assert not at.exception
+    return at
 
 
 def test_first_visit_shows_title_and_example_questions(app: AppTest) -> None:
@@ -75,3 +92,109 @@ def test_clear_conversation(app: AppTest) -> None:
     assert len(app.chat_message) == 2
     app.button(key="clear").click().run()
     assert len(app.chat_message) == 0
+
+
+def test_answer_shows_sentence_then_excerpt_then_source(app: AppTest) -> None:
+    _ask(app, SONDERBORG)
+    texts = [str(m.value) for m in app.markdown]
+    first = next(i for i, t in enumerate(texts) if t.startswith("**Uddrag 1:**"))
+    assert "79\\.000 kroner" in texts[first]  # the answering sentence comes first
+    assert ":orange-background[**" in texts[first + 1]  # then the excerpt, answer marked
+    assert texts[first + 2].startswith("**Kilde:** Sønderborg Kommune · Socialudvalget")
+    assert any(e.label == "Vis hele kilden" for e in app.expander)
+
+
+def test_show_whole_source_marks_the_cited_passage(app: AppTest) -> None:
+    _ask(app, SONDERBORG)
+    source = next(e for e in app.expander if e.label == "Vis hele kilden")
+    text = "\n".join(str(m.value) for m in source.markdown)
+    assert "▶ Det citerede uddrag" in text and "◀ Slut på det citerede uddrag" in text
+    assert "79\\.000 kroner" in text
+
+
+def test_follow_up_keeps_the_topic_and_says_what_was_searched(app: AppTest) -> None:
+    _ask(app, SONDERBORG)
+    _ask(app, "og i Silkeborg?")
+    assert len(app.chat_message) == 4
+    text = _page_text(app)
+    assert "Jeg søgte på:" in text
+    assert "Hvor mange penge bruger Socialudvalget i Silkeborg på demokrati?" in text
+    last = app.chat_message[-1]
+    citations = [str(m.value) for m in last.markdown if str(m.value).startswith("**Kilde:**")]
+    assert citations and all("Silkeborg Kommune" in c for c in citations)
+
+
+def test_a_new_question_is_not_taken_for_a_follow_up(app: AppTest) -> None:
+    _ask(app, SONDERBORG)
+    _ask(app, "Hvad er fokusområderne for Socialudvalget i Silkeborg?")
+    assert "Jeg søgte på:" not in _page_text(app)
+
+
+def test_municipality_filter_limits_the_sources(app: AppTest) -> None:
+    app.selectbox(key="municipality").set_value("København").run()
+    _ask(app, "Hvad er fokusområderne?")
+    citations = [str(m.value) for m in app.markdown if str(m.value).startswith("**Kilde:**")]
+    assert citations and all("København Kommune" in c for c in citations)
+
+
+def test_document_type_filter_limits_the_sources(app: AppTest) -> None:
+    app.selectbox(key="kind").set_value("budget").run()
+    _ask(app, "Hvad bruger Sønderborg penge på?")
+    citations = [str(m.value) for m in app.markdown if str(m.value).startswith("**Kilde:**")]
+    assert citations and all("»Socialudvalgets budget«" in c for c in citations)
+
+
+def test_document_type_without_hits_says_so(app: AppTest) -> None:
+    app.selectbox(key="kind").set_value("budget").run()
+    _ask(app, "Hvad er fokusområderne i Silkeborg?")
+    assert "ingen uddrag i dokumenter af typen »Budget«" in _page_text(app)
+
+
+def test_abstention_gives_the_municipalitys_contact(app: AppTest) -> None:
+    _ask(app, "Hvornår har genbrugspladsen i Høje-Taastrup åbent?")
+    text = _page_text(app)
+    assert "kan ikke finde svaret" in text
+    assert "Kontakt Høje\\-Taastrup Kommune på telefon 43 59 10 00" in text  # documents.toml
+    assert "**Uddrag" not in text  # nearby passages are only "maybe related"
+    assert "orange-background" not in text  # and nothing in them is marked as the answer
+
+
+def test_thumbs_up_is_stored_in_sqlite(app: AppTest, feedback_db: Path) -> None:
+    _ask(app, SONDERBORG)
+    app.feedback[0].set_value(1).run()
+    assert not app.exception
+    rows = FeedbackStore(feedback_db).all()
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row.rating, row.mode, row.answered) == (1, "borger", True)
+    assert row.question == SONDERBORG
+    assert row.passage_ids[0] == "sonderborg-budget-2017#000"
+
+
+def test_changed_feedback_updates_the_row(app: AppTest, feedback_db: Path) -> None:
+    _ask(app, SONDERBORG)
+    app.feedback[0].set_value(1).run()
+    app.feedback[0].set_value(0).run()
+    assert [r.rating for r in FeedbackStore(feedback_db).all()] == [0]
+    app.feedback[0].set_value(None).run()
+    assert FeedbackStore(feedback_db).all() == []
+
+
+def test_personal_data_never_reaches_page_search_or_feedback(
+    app: AppTest, feedback_db: Path
+) -> None:
+    _ask(app, "Mit cpr er 010203-1234, ring +45 12 34 56 78. Hvad bruger Sønderborg på demokrati?")
+    text = _page_text(app)
+    assert "010203" not in text and "12 34 56 78" not in text
+    assert "Jeg har fjernet et telefonnummer og et CPR-nummer fra dit spørgsmål" in text
+    assert "Skriv aldrig personlige oplysninger her" in text
+    assert app.session_state.messages[0]["content"].startswith("Mit cpr er [CPR-nummer fjernet]")
+    app.feedback[0].set_value(0).run()
+    stored = FeedbackStore(feedback_db).all()[0].question
+    assert "010203" not in stored and "[telefonnummer fjernet]" in stored
+
+
+def test_every_input_has_a_label(app: AppTest) -> None:
+    assert [s.label for s in app.selectbox] == ["Kommune", "Dokumenttype"]
+    assert app.chat_input(key="question").placeholder == "Skriv dit spørgsmål her"
+    assert all(b.label for b in app.button)

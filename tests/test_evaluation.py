@@ -11,9 +11,11 @@ import pytest
 
 from evaluation.beir import BeirError, load_beir
 from evaluation.cli import main
+from evaluation.compare import compare_retrievers
 from evaluation.gold import GOLD, GoldError, check_spans, gold_qrels, load_gold, relevant_ids
 from evaluation.metrics import METRICS, Abstention, latency_percentiles, retrieval_scores, summarise
 from evaluation.records import Evaluation, QueryRecord
+from evaluation.report import write_report
 from evaluation.trec import read_qrels, read_run, strictly_decreasing, write_qrels, write_run
 from retrieval.chunking import chunk_corpus
 from retrieval.corpus import load_corpus
@@ -135,6 +137,19 @@ def test_a_judged_query_the_run_never_returned_scores_zero() -> None:
         retrieval_scores(qrels, {}, metrics=["P@3"])
 
 
+def test_significance_pairs_retrievers_and_identical_rankings_give_p_one() -> None:
+    qrels = {f"q{i}": {"a": 1} for i in range(6)}
+    records = []
+    for i in range(6):
+        records.append(QueryRecord(f"q{i}", "dense", "x", ("a", "b"), (2.0, 1.0), ("a",), 1.0))
+        records.append(QueryRecord(f"q{i}", "bm25", "x", ("a", "b") if i < 3 else ("b", "a"),
+                                   (2.0, 1.0), ("a",), 1.0))
+    comparison = compare_retrievers(Evaluation("mini", "beir", 10, tuple(records), qrels))
+    assert comparison.p_values[("dense", "bm25")]["Hit@5"] == 1.0  # identical: no NaN
+    assert comparison.win_tie_loss[("dense", "bm25")]["Hit@1"] == (3, 3, 0)
+    assert comparison.means["bm25"]["MRR@10"] == pytest.approx(0.75)
+
+
 def _record(qid: str, answered: bool, answerable: bool, ms: float = 1.0) -> QueryRecord:
     return QueryRecord(qid, "dense", "spørgsmål", ("p1",), (0.9,), ("p1",) if answerable else (),
                        ms, answered=answered, answerable=answerable)
@@ -194,6 +209,37 @@ def test_trec_round_trip_and_independent_recomputation(tmp_path: Path) -> None:
         assert abs(table[metric] - value) < 1e-6, metric
     assert strictly_decreasing([3.0, 3.0, 3.0, 1.0])[:3] == sorted(
         strictly_decreasing([3.0, 3.0, 3.0, 1.0])[:3], reverse=True)
+
+
+def test_gold_report_has_abstention_types_misses_and_plots(tmp_path: Path) -> None:
+    def rec(qid: str, name: str, ids: tuple[str, ...], answered: bool = True,
+            answerable: bool = True) -> QueryRecord:
+        scores = tuple(0.9 - 0.01 * i for i in range(len(ids)))
+        return QueryRecord(qid, name, f"spørgsmål {qid} om æøå", ids, scores,
+                           ("p1",) if answerable else (), 12.0, answered, answerable)
+
+    records = (
+        rec("g1", "dense", ("p1", "p2")), rec("g2", "dense", ("p3", "p4", "p5", "p6", "p7", "p1")),
+        rec("g3", "dense", ("p2",), answered=False, answerable=False),
+        rec("g1", "bm25", ("p2", "p1")), rec("g2", "bm25", ("p1",)),
+        rec("g3", "bm25", ("p2",), answered=True, answerable=False),
+    )
+    evaluation = Evaluation(
+        "gold", "gold", 10, records, {"g1": {"p1": 1}, "g2": {"p1": 1}},
+        texts={f"p{i}": f"Uddrag {i} om Sønderborgs budget" for i in range(1, 8)},
+        seconds={"dense": 1.0, "bm25": 0.5},
+        groups={"g1": "fact", "g2": "why", "g3": "unanswerable"},
+    )
+    folder = write_report(evaluation, tmp_path)
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert summary["retrievers"]["dense"]["abstention_f1"] == 1.0
+    assert summary["retrievers"]["bm25"]["abstention_recall"] == 0.0
+    assert summary["retrievers"]["dense"]["MRR@10"] == pytest.approx((1 + 1 / 6) / 2)
+    md = (folder / "report.md").read_text(encoding="utf-8")
+    assert "## By question type" in md and "| why | 1 |" in md
+    assert "| g2 | dense | 6 | p3 | Uddrag 3 om Sønderborgs budget |" in md
+    assert (folder / "scores.png").stat().st_size > 0
+    assert (tmp_path / "latest" / "report.html").is_file()
 
 
 # -- CLI -----------------------------------------------------------------------------------

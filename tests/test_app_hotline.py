@@ -1,0 +1,101 @@
+"""The Hotline page in AppTest: a form (Enter searches), filters in view, a copy-ready answer."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from retrieval.feedback import FeedbackStore
+from tests.conftest import CORPUS, ROOT
+
+
+@pytest.fixture
+def feedback_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "feedback.sqlite3"
+    monkeypatch.setenv("SPORG_FEEDBACK_DB", str(path))
+    return path
+
+
+@pytest.fixture
+def hotline(full_index: Path, feedback_db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("SPORG_INDEX", str(full_index))
+    monkeypatch.setenv("SPORG_CORPUS", str(CORPUS))
+    at = AppTest.from_file(str(ROOT / "pages" / "2_Hotline.py"), default_timeout=300)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _search(at: AppTest, question: str, town: str | None = None) -> AppTest:
+    at.text_input(key="hotline-question").input(question)
+    if town:
+        at.selectbox(key="hotline-municipality").select(town)
+    at.button(key="hotline-search").click().run()
+    assert not at.exception
+    return at
+
+
+def test_filters_are_always_visible_and_labelled(hotline: AppTest) -> None:
+    assert hotline.title[0].value == "Hotline"
+    assert hotline.text_input(key="hotline-question").label == "Spørgsmål"
+    assert [s.label for s in hotline.selectbox] == ["Kommune", "Dokumenttype"]
+    assert not hotline.sidebar.selectbox  # in the page, not hidden in a collapsed sidebar
+
+
+def test_answer_comes_with_a_plain_text_copy_of_sentence_and_source(hotline: AppTest) -> None:
+    _search(hotline, "Hvor mange penge bruger Socialudvalget i Sønderborg på demokrati?")
+    assert [h.value for h in hotline.header] == ["Svar", "Alle fundne uddrag"]
+    copy = hotline.code[0].value
+    assert copy.startswith("»") and "79.000 kroner" in copy
+    assert "(Kilde: Sønderborg Kommune, Socialudvalget, Socialudvalgets budget, 2017." in copy
+    assert "\\" not in copy and "**" not in copy  # plain text, no Markdown escapes
+
+
+def test_hits_are_a_compact_numbered_list(hotline: AppTest) -> None:
+    _search(hotline, "Hvad er fokusområderne?", town="Silkeborg")
+    listing = next(str(m.value) for m in hotline.markdown if str(m.value).startswith("1. "))
+    lines = listing.splitlines()
+    assert [line.split(".")[0] for line in lines] == [str(i) for i in range(1, len(lines) + 1)]
+    assert all("Silkeborg Kommune" in line for line in lines)
+
+
+def test_abstention_is_plain_and_copyable_with_the_contact(hotline: AppTest) -> None:
+    _search(hotline, "Hvornår har genbrugspladsen i Høje-Taastrup åbent?")
+    assert hotline.header[0].value == "Ikke fundet i dokumenterne"
+    assert "Kontakt Høje-Taastrup Kommune på telefon 43 59 10 00" in hotline.code[0].value
+    assert hotline.header[1].value == "Måske relateret"
+
+
+def test_a_question_is_answered_in_under_a_second_when_warm(hotline: AppTest) -> None:
+    """Warm = the model loaded and the background warm-up of sentence vectors done."""
+    for thread in threading.enumerate():
+        if thread.name == "sporg-warm-up":
+            thread.join(timeout=600)
+    _search(hotline, "Hvad er Silkeborgs fokusområder?")
+    seconds = []
+    for question in (
+        "Hvilke mål har København for hjemløse?",
+        "Hvordan arbejder Høje-Taastrup med beskæftigelse?",
+        "Hvad gør Sønderborg for frivillige?",
+    ):
+        _search(hotline, question)
+        answer = hotline.session_state.hotline_reply
+        assert answer["hits"], question
+        seconds.append(answer["elapsed"])
+    assert sorted(seconds)[1] < 1.0, seconds  # the median; one can meet a busy CPU
+
+
+def test_hotline_feedback_is_stored_as_hotline(hotline: AppTest, feedback_db: Path) -> None:
+    _search(hotline, "Hvad er Silkeborgs fokusområder?")
+    hotline.feedback[0].set_value(0).run()
+    rows = FeedbackStore(feedback_db).all()
+    assert [(r.mode, r.rating) for r in rows] == [("hotline", 0)]
+
+
+def test_empty_question_gets_a_friendly_message(hotline: AppTest) -> None:
+    _search(hotline, "   ")
+    assert "feltet er tomt" in hotline.warning[0].value
+    assert not hotline.feedback
