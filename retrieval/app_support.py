@@ -23,7 +23,7 @@ from retrieval.assistant import Assistant, BadQuestion, build, is_current
 from retrieval.feedback import FeedbackStore, default_path
 from retrieval.followup import resolve
 from retrieval.highlight import split_sentences
-from retrieval.index_store import IndexUnusable
+from retrieval.index_store import MANIFEST_FILE, IndexUnusable
 from retrieval.privacy import protect_logger, redact_report
 from retrieval.windows import windows
 
@@ -69,9 +69,12 @@ def load_assistant(index_dir: str | Path, corpus_dir: str | Path, model: str | N
     return Assistant.load(index_dir, model=model, corpus_dir=corpus_dir)
 
 
-@st.cache_resource(show_spinner=LOADING)
-def cached_assistant(index_dir: str, corpus_dir: str) -> Assistant:
+@st.cache_resource(show_spinner=LOADING, max_entries=2)
+def cached_assistant(index_dir: str, corpus_dir: str, stamp: int = 0) -> Assistant:
     """One Assistant per index for the whole server, shared read-only by every session.
+
+    `stamp` is the index manifest's modification time: an index rebuilt on disk while the server
+    runs (`python -m retrieval build`) is loaded by the next page run instead of the old one.
 
     Torch gets one thread per query (`$SPORG_TORCH_THREADS`): on a busy 2-core machine two threads
     per query made the warm median 4-10x slower. The sentence and window vectors the answers use
@@ -115,7 +118,7 @@ def assistant_or_stop() -> Assistant:
     index_dir = os.environ.get("SPORG_INDEX", "index")
     corpus_dir = os.environ.get("SPORG_CORPUS", "corpus")
     try:
-        return cached_assistant(index_dir, corpus_dir)
+        return cached_assistant(index_dir, corpus_dir, _stamp(index_dir))
     except Exception as exc:
         log.exception("the assistant could not be loaded")
         st.error(CANNOT_START)
@@ -130,6 +133,13 @@ def assistant_or_stop() -> Assistant:
             st.text(str(exc))
         st.stop()
         raise  # st.stop() raises; this line is for type checkers
+
+
+def _stamp(index_dir: str) -> int:
+    try:
+        return (Path(index_dir) / MANIFEST_FILE).stat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 def _rebuild(index_dir: str, corpus_dir: str) -> None:

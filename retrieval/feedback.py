@@ -25,7 +25,7 @@ from retrieval.privacy import redact
 DEFAULT_PATH = "data/feedback.sqlite3"
 RATINGS = {0: "ned", 1: "op"}
 MODES = ("borger", "hotline")
-RETRIES = 8
+RETRIES = 15
 
 T = TypeVar("T")
 
@@ -95,7 +95,7 @@ class FeedbackStore:
                     db.execute("ROLLBACK")
                 if not _busy(exc) or attempt == RETRIES - 1:
                     raise
-                time.sleep(0.02 * 2**attempt * (1 + random.random()))
+                time.sleep(min(0.5, 0.02 * 2**attempt) * (1 + random.random()))
         raise AssertionError("unreachable")
 
     def record(
