@@ -53,7 +53,7 @@ def show_answer(answer: dict[str, Any]) -> None:
 
 
 with st.sidebar:
-    st.header("Afgræns søgningen")
+    st.markdown("**Afgræns søgningen**")  # not a heading: the page's first heading is its title
     towns = [support.ALL_TOWNS, *helper.covered]
     town = st.selectbox("Kommune", towns, key="municipality")
     kinds = ["", *support.kinds(helper)]
@@ -64,10 +64,10 @@ with st.sidebar:
         format_func=lambda k: support.kind_label(k) if k else support.ALL_KINDS,
     )
     st.button("Ryd samtale", key="clear", on_click=clear, icon=":material/delete_sweep:")
-    st.header("Eksempler")
+    st.markdown("**Eksempler**")  # not a heading: the page's first heading is its title
     for i, example in enumerate(support.EXAMPLES):
         st.button(example, key=f"example-{i}", on_click=ask_later, args=(example,))
-    st.header("Om tjenesten")
+    st.markdown("**Om tjenesten**")  # not a heading: the page's first heading is its title
     st.write(
         "Spørg om socialudvalgenes budgetter, mål, fokusområder og planer. "
         "Svarene er uddrag af kommunernes egne dokumenter med kilde. "

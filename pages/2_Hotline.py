@@ -12,7 +12,7 @@ st.set_page_config(page_title="Hotline – Spørg Socialudvalget", page_icon="�
 helper = support.assistant_or_stop()
 
 st.title("Hotline")
-st.caption(
+st.write(
     "Skriv spørgsmålet og tryk Enter. Kopiér svaret med kilden til en e-mail, eller læs det op."
 )
 

@@ -20,6 +20,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,16 @@ def _shot(page: Page, path: Path, height: int = 1400) -> None:
     page.set_viewport_size(size)
 
 
+def _headings_in_order(page: Page) -> None:
+    """The first heading is the page's one h1, and no level is skipped on the way down."""
+    levels = page.evaluate(
+        "() => [...document.querySelectorAll('h1,h2,h3,h4,h5,h6')]"
+        ".filter(h => h.offsetParent !== null).map(h => Number(h.tagName[1]))"
+    )
+    assert levels and levels[0] == 1 and levels.count(1) == 1, levels
+    assert all(b <= a + 1 for a, b in pairwise(levels)), levels
+
+
 def _rows(db: Path, wait: float = 20.0) -> list[tuple[Any, ...]]:
     deadline = time.monotonic() + wait
     while True:
@@ -169,6 +180,7 @@ def test_citizen_asks_sees_a_cited_answer_and_gives_a_thumbs_up(
 ) -> None:
     page = _open(browser, server["url"], height=1400)
     expect(page.get_by_role("heading", name="Spørg Socialudvalget", level=1)).to_be_visible()
+    _headings_in_order(page)
     question = "Hvor mange penge bruger Socialudvalget i Sønderborg på demokrati?"
     _ask(page, question)
     answer = page.get_by_test_id("stChatMessage").nth(1)
@@ -212,6 +224,7 @@ def test_hotline_is_keyboard_first_and_copies_answer_with_source(
     field.press("Enter")
     expect(page.get_by_role("heading", name="Svar")).to_be_visible()
     expect(field).to_be_focused()  # and back in the field after the search, text selected
+    _headings_in_order(page)
     page.wait_for_function(
         "() => { const f = document.activeElement; return f.value.length > 0"
         " && f.selectionStart === 0 && f.selectionEnd === f.value.length; }"
