@@ -12,6 +12,7 @@ from retrieval.render import citation, document_view, escape, marked_excerpt
 
 st.set_page_config(page_title="Spørg Socialudvalget", page_icon="💬", layout="centered")
 helper = support.assistant_or_stop()
+support.purge_old_feedback()
 
 if "messages" not in st.session_state:
     st.session_state.messages = []

@@ -10,6 +10,7 @@ from retrieval.render import citation, escape, plain_citation
 
 st.set_page_config(page_title="Hotline – Spørg Socialudvalget", page_icon="☎️", layout="wide")
 helper = support.assistant_or_stop()
+support.purge_old_feedback()
 
 st.title("Hotline")
 st.write(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import sqlite3
 import threading
 import time
 import uuid
@@ -166,6 +167,29 @@ def _stop_warm_up() -> None:
 @st.cache_resource
 def feedback_store(path: str) -> FeedbackStore:
     return FeedbackStore(path)
+
+
+def purge_old_feedback() -> int:
+    """Delete feedback past its retention, once per server process (see SECURITY.md)."""
+    return _purge(str(default_path()))
+
+
+@st.cache_resource(show_spinner=False)
+def _purge(path: str) -> int:
+    """Once per server process: delete ratings past the retention SECURITY.md promises.
+
+    A missing database is left missing; a store that cannot be opened is logged, never shown.
+    """
+    if not Path(path).is_file():
+        return 0
+    try:
+        deleted = feedback_store(path).purge()
+    except (sqlite3.Error, OSError):
+        log.exception("old feedback could not be purged")
+        return 0
+    if deleted:
+        log.info("purged %d feedback rows older than the retention period", deleted)
+    return deleted
 
 
 def kinds(assistant: Assistant) -> list[str]:

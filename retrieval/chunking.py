@@ -87,7 +87,17 @@ def _units(text: str) -> Iterable[tuple[int, str]]:
     """(paragraph number, sentence) in reading order; short headings glue to what follows."""
     for number, para in enumerate(p for p in text.split("\n\n") if p.strip()):
         for sentence in sentences(para):
-            yield number, sentence
+            for piece in _pieces(sentence):
+                yield number, piece
+
+
+def _pieces(sentence: str) -> list[str]:
+    """A 'sentence' over MAX_WORDS (a PDF table read as one line, a list without full stops)
+    is cut at word boundaries into TARGET_WORDS-word pieces, so no passage outgrows the model."""
+    words = sentence.split()
+    if len(words) <= MAX_WORDS:
+        return [sentence]
+    return [" ".join(words[i : i + TARGET_WORDS]) for i in range(0, len(words), TARGET_WORDS)]
 
 
 def chunk_text(text: str) -> list[str]:

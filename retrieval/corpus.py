@@ -17,7 +17,7 @@ from retrieval.types import Document
 
 MANIFEST = "documents.toml"
 # Bump when cleaning or chunking changes what the same files turn into: indexes then rebuild.
-PIPELINE_VERSION = "clean1-chunk1"
+PIPELINE_VERSION = "clean1-chunk2"
 KINDS = ("budget", "arbejdsgrundlag", "plan", "socialpolitik", "strategi", "referat", "andet")
 REQUIRED = ("id", "file", "title", "municipality", "committee", "kind", "period", "source")
 OPTIONAL = ("date", "url")
@@ -62,14 +62,32 @@ class Corpus:
 
 
 def read_text(path: Path) -> str:
-    """Read a document as UTF-8, falling back to Latin-1/CP1252 that older Danish sites still use."""
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp1252"):
+    """Read a document as UTF-8, falling back to Latin-1/CP1252 that older Danish sites still use.
+
+    The fallback is per line: a file pasted together from a UTF-8 page and a Latin-1 one keeps
+    both 'Åse Ørsted' and 'på' instead of turning the UTF-8 half into 'Ã…se'.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        why = exc.strerror or exc
+        raise CorpusError(f"{path}: cannot be read ({why}); check the file") from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    lines = []
+    for line in raw.splitlines(keepends=True):
         try:
-            return raw.decode(encoding)
+            lines.append(line.decode("utf-8"))
         except UnicodeDecodeError:
-            continue
-    raise CorpusError(f"{path}: not UTF-8 or Windows-1252 text; save it as UTF-8")
+            try:
+                lines.append(line.decode("cp1252"))
+            except UnicodeDecodeError:
+                raise CorpusError(
+                    f"{path}: not UTF-8 or Windows-1252 text; save it as UTF-8"
+                ) from None
+    return "".join(lines)
 
 
 def _check_fields(where: str, entry: dict[str, object], allowed: tuple[str, ...]) -> None:

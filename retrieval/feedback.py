@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,6 +26,7 @@ DEFAULT_PATH = "data/feedback.sqlite3"
 RATINGS = {0: "ned", 1: "op"}
 MODES = ("borger", "hotline")
 RETRIES = 15
+RETENTION = timedelta(days=365)  # SECURITY.md: feedback is kept for 12 months
 
 T = TypeVar("T")
 
@@ -138,6 +139,26 @@ class FeedbackStore:
                 "UPDATE feedback SET rating = ?, created = ? WHERE id = ?", (rating, now, row_id)
             )
         )
+
+    def purge(self, older_than: timedelta = RETENTION) -> int:
+        """Delete ratings older than the retention period; returns how many went.
+
+        The app calls this at start (SECURITY.md promises 12 months). Rows are deleted in one
+        transaction; the file is vacuumed afterwards so deleted questions do not linger in free
+        pages (skipped, not failed, while another session holds the database).
+        """
+        cutoff = (datetime.now(UTC) - older_than).isoformat(timespec="seconds")
+        deleted = int(
+            self._retry(lambda db: db.execute("DELETE FROM feedback WHERE created < ?", (cutoff,)))
+            .rowcount
+        )
+        if deleted:
+            try:
+                self._connection().execute("VACUUM")
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc):
+                    raise
+        return deleted
 
     def all(self) -> list[Feedback]:
         rows = self._connection().execute(

@@ -40,7 +40,8 @@ def _content_words(text: str) -> set[str]:
     town's document shares them."""
     from retrieval.places import strip_places
 
-    return {w for w in _WORD.findall(strip_places(text).casefold()) if w not in _STOP and len(w) > 1}
+    words = _WORD.findall(strip_places(text).casefold())
+    return {w for w in words if w not in _STOP and len(w) > 1}
 
 
 def overlap(question: str, sentence: str) -> float:

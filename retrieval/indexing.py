@@ -36,7 +36,7 @@ from retrieval.index_store import (
     writing,
 )
 from retrieval.lexical_index import LexicalIndex
-from retrieval.types import Passage
+from retrieval.types import Document, Passage
 
 Fingerprints = dict[str, dict[str, Any]]
 
@@ -148,7 +148,9 @@ def update(
 def _full(cm: ingest.CorpusManifest, prints: Fingerprints, index_dir: Path | str,
           embedder: Embedder, show_progress: bool, index_type: str | None = None
           ) -> dict[str, Any]:
-    docs = [ingest.load_document(cm.folder, e) for e in cm.entries]
+    docs, skipped = _readable(cm, cm.entries)
+    if not docs:
+        raise CorpusError(f"{cm.folder}: no listed document could be read: {skipped}")
     passages = [p for d in docs for p in chunk_document(d)]
     vectors = embedder.encode_passages([embed_text(p) for p in passages],
                                        show_progress=show_progress)
@@ -157,6 +159,8 @@ def _full(cm: ingest.CorpusManifest, prints: Fingerprints, index_dir: Path | str
     counts = _counts(passages)
     sources = {d.id: _record(prints[d.id], ingest.content_hash(d.text), counts.get(d.id, 0))
                for d in docs}
+    sources.update({i: _skipped(prints[i], why) for i, why in skipped.items()})
+    sources = {e["id"]: sources[e["id"]] for e in cm.entries}
     save_index(index_dir, passages, id_map, LexicalIndex.build(passages), embedder.model_id,
                ingest.corpus_hash(cm, _sources(prints)), _extra(cm, sources))
     return read_manifest(index_dir)
@@ -175,7 +179,7 @@ def _incremental(cm: ingest.CorpusManifest, prints: Fingerprints, stored: Stored
     if not todo and not removed and stored.manifest.get("corpus_hash") == corpus_hash:
         return UpdateReport(manifest=stored.manifest)
 
-    docs = [ingest.load_document(cm.folder, e) for e in todo]
+    docs, skipped = _readable(cm, todo)
     fresh = [p for d in docs for p in chunk_document(d)]
     drop = set(changed) | set(removed)
     keep = np.fromiter((p.document_id not in drop for p in stored.passages), dtype=bool,
@@ -191,6 +195,7 @@ def _incremental(cm: ingest.CorpusManifest, prints: Fingerprints, stored: Stored
     sources = {i: r for i, r in records.items() if i not in drop}
     for d in docs:
         sources[d.id] = _record(prints[d.id], ingest.content_hash(d.text), counts.get(d.id, 0))
+    sources.update({i: _skipped(prints[i], why) for i, why in skipped.items()})
     # Manifest order, with the fingerprints' current stat (a touched, unchanged file).
     sources = {e["id"]: {**sources[e["id"]], **prints[e["id"]]} for e in cm.entries}
     lines = [line for line, k in zip(stored.lines, keep, strict=True) if k]
@@ -218,6 +223,29 @@ def _updated_vectors(id_map: Any, keys: np.ndarray, keep: np.ndarray, kept: Sequ
     return id_map
 
 
+def _readable(cm: ingest.CorpusManifest, entries: Sequence[dict[str, str]]
+              ) -> tuple[list[Document], dict[str, str]]:
+    """The documents that can be read and cleaned, and {id: why} for those that cannot.
+
+    One broken file (unreadable, wrong encoding, empty after cleaning) must not keep the rest
+    of the corpus out of the index: it is skipped with a warning naming it, and recorded in the
+    manifest so `list` shows it and the next update tries it again once the file changes.
+    """
+    docs: list[Document] = []
+    skipped: dict[str, str] = {}
+    for entry in entries:
+        try:
+            docs.append(ingest.load_document(cm.folder, entry))
+        except CorpusError as exc:
+            skipped[entry["id"]] = str(exc)
+            print(f"Skipping {entry['id']}: {exc}", file=sys.stderr)
+    return docs, skipped
+
+
+def _skipped(fingerprint: dict[str, Any], why: str) -> dict[str, Any]:
+    return {**fingerprint, "content": "", "passages": 0, "skipped": why}
+
+
 def _record(fingerprint: dict[str, Any], content: str, passages: int) -> dict[str, Any]:
     return {**fingerprint, "content": content, "passages": passages}
 
@@ -240,6 +268,7 @@ def _extra(cm: ingest.CorpusManifest, sources: dict[str, Any]) -> dict[str, Any]
         "pipeline_version": PIPELINE_VERSION,
         "municipalities": [dict(m) for m in cm.municipalities],
         "sources": sources,
+        "skipped": {i: r["skipped"] for i, r in sources.items() if "skipped" in r},
     }
 
 
@@ -283,7 +312,8 @@ def content_hashes(corpus_dir: Path | str, index_dir: Path | str) -> dict[str, s
     for e in cm.entries:
         record = records.get(e["id"], {})
         if record.get("source") == prints[e["id"]]["source"]:
-            out[record["content"]] = e["id"]
+            if not record.get("skipped"):
+                out[record["content"]] = e["id"]
         else:
             out[ingest.content_hash(ingest.load_document(cm.folder, e).text)] = e["id"]
     return out
@@ -296,7 +326,8 @@ class DocumentState:
     municipality: str
     file: str
     passages: int | None  # None: not in the index
-    state: str  # current, stale (changed since indexed), missing (not indexed), removed
+    state: str  # current, stale (changed since indexed), missing (not indexed), removed,
+    # skipped (could not be read: see the manifest's 'skipped')
 
 
 def status(corpus_dir: Path | str, index_dir: Path | str, model: str | None = None
@@ -318,7 +349,8 @@ def status(corpus_dir: Path | str, index_dir: Path | str, model: str | None = No
     for e in cm.entries:
         record = records.get(e["id"])
         state = ("missing" if record is None
-                 else "current" if record.get("source") == hashes[e["id"]] else "stale")
+                 else "stale" if record.get("source") != hashes[e["id"]]
+                 else "skipped" if record.get("skipped") else "current")
         rows.append(DocumentState(e["id"], e["title"], e["municipality"], e["file"],
                                   record.get("passages") if record else None, state))
     for doc_id, record in records.items():

@@ -118,6 +118,11 @@ class BM25Retriever(Retriever):
         terms = [t for t in _split_query(query, state.compounds)[0] if t not in skip]
         if not terms:
             return 1.0
+        # 'a', 'b', '1' are in every corpus's vocabulary and say nothing about the question: a
+        # pasted table of single characters must not count as a question we know the words of.
+        terms = [t for t in terms if len(t) > 1]
+        if not terms:
+            return 0.0
         vocab = state.bm25.vocab_dict
         return sum(t in vocab for t in terms) / len(terms)
 

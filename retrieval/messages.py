@@ -7,7 +7,8 @@ from retrieval.corpus import Municipality
 ANSWERED = "Her er de steder i dokumenterne, der bedst svarer på dit spørgsmål."
 NOT_FOUND = (
     "Jeg kan ikke finde svaret i de dokumenter, jeg kender. "
-    "De nærmeste uddrag står nedenfor som »måske relateret« – de svarer ikke sikkert på spørgsmålet."
+    "De nærmeste uddrag står nedenfor som »måske relateret« – "
+    "de svarer ikke sikkert på spørgsmålet."
 )
 SOURCES_DANISH = "Kilderne er på dansk. (The sources are in Danish.)"
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from dataclasses import dataclass
+from typing import Any
 
 CPR_MARK = "[CPR-nummer fjernet]"
 PHONE_MARK = "[telefonnummer fjernet]"
@@ -83,8 +85,36 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+_PROTECTED: set[str] = set()
+_LOCK = threading.Lock()
+
+
 def protect_logger(logger: logging.Logger) -> logging.Logger:
-    """Add the redacting filter to a logger once (records logged on it are redacted)."""
+    """Redact every record of this logger and of its children ('sporg.hotline').
+
+    A logger's own filters never see its children's records, and handlers belong to whoever
+    configures logging, so the redaction is done where every record is made: in the record
+    factory, for records whose logger is this one or below it.
+    """
+    with _LOCK:
+        if not _PROTECTED:
+            previous = logging.getLogRecordFactory()
+
+            def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+                record = previous(*args, **kwargs)
+                if _under_protected(record.name):
+                    _REDACTOR.filter(record)
+                return record
+
+            logging.setLogRecordFactory(factory)
+        _PROTECTED.add(logger.name)
     if not any(isinstance(f, RedactingFilter) for f in logger.filters):
-        logger.addFilter(RedactingFilter())
+        logger.addFilter(RedactingFilter())  # also covers records made with makeLogRecord
     return logger
+
+
+def _under_protected(name: str) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in _PROTECTED)
+
+
+_REDACTOR = RedactingFilter()

@@ -91,12 +91,9 @@ def _guard_address(sock: socket.socket, address: Any, call: str) -> None:
 def socket_guard() -> Iterator[list[str]]:
     """Allow AF_UNIX and loopback (127.0.0.0/8, ::1) only; anything else raises NetworkBlocked
     and is recorded, so that a library which swallows the error still fails the test."""
-    real = {
-        "connect": socket.socket.connect,
-        "connect_ex": socket.socket.connect_ex,
-        "sendto": socket.socket.sendto,
-        "getaddrinfo": socket.getaddrinfo,
-    }
+    methods = ("connect", "connect_ex", "sendto")
+    real: dict[str, Any] = {name: getattr(socket.socket, name) for name in methods}
+    real["getaddrinfo"] = socket.getaddrinfo
 
     def connect(self: socket.socket, address: Any) -> None:
         _guard_address(self, address, "connect")
@@ -115,16 +112,15 @@ def socket_guard() -> Iterator[list[str]]:
             raise _blocked(f"getaddrinfo({host!r})")
         return real["getaddrinfo"](host, *args, **kwargs)
 
-    socket.socket.connect = connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
-    socket.socket.sendto = sendto  # type: ignore[method-assign,assignment]
+    guarded: dict[str, Any] = {"connect": connect, "connect_ex": connect_ex, "sendto": sendto}
+    for name in methods:
+        setattr(socket.socket, name, guarded[name])
     socket.getaddrinfo = getaddrinfo
     try:
         yield network_attempts
     finally:
-        socket.socket.connect = real["connect"]  # type: ignore[method-assign]
-        socket.socket.connect_ex = real["connect_ex"]  # type: ignore[method-assign]
-        socket.socket.sendto = real["sendto"]  # type: ignore[method-assign]
+        for name in methods:
+            setattr(socket.socket, name, real[name])
         socket.getaddrinfo = real["getaddrinfo"]
 
 

@@ -40,12 +40,19 @@ GOLD = [
 ]
 
 
+# FAISS inner products made while other threads run the model sometimes differ from the
+# sequential run's in the last bit of a float32 (6e-8); the hybrid blend divides by the pool's
+# score span, which has made that up to 3e-6 in the fused score. Ranks never changed.
+SCORE_TOLERANCE = 1e-5
+
+
 def assert_same(got: Answer, want: Answer) -> None:
-    """Identical answers: same passages in the same order, scores to 1e-6, same verdict and
-    the same highlighted sentence."""
+    """Identical answers: same passages in the same order, same scores (to SCORE_TOLERANCE),
+    same verdict, message and highlighted sentences."""
     assert got.answered == want.answered, got.question
     assert [h.passage.id for h in got.hits] == [h.passage.id for h in want.hits], got.question
-    assert np.allclose([h.score for h in got.hits], [h.score for h in want.hits], atol=1e-6)
+    got_scores, want_scores = [h.score for h in got.hits], [h.score for h in want.hits]
+    assert np.allclose(got_scores, want_scores, rtol=0, atol=SCORE_TOLERANCE), got.question
     assert [h.highlight for h in got.hits] == [h.highlight for h in want.hits], got.question
     assert got.message == want.message
 
@@ -89,19 +96,13 @@ def load_test(
     for t in pool:
         t.join()
     wall = time.perf_counter() - started
-    assert errors == []
-    assert len(results) == len(work)
+    assert errors == [] and len(results) == len(work)
     for question, answer, _ in results:
         assert_same(answer, expected[question])
     latencies = np.array([seconds for _, _, seconds in results])
-    return {
-        "questions": len(work),
-        "threads": threads,
-        "throughput_per_s": len(work) / wall,
-        "p50_s": float(np.percentile(latencies, 50)),
-        "p95_s": float(np.percentile(latencies, 95)),
-        "wall_s": wall,
-    }
+    p50, p95 = (float(np.percentile(latencies, p)) for p in (50, 95))
+    return {"questions": len(work), "threads": threads, "throughput_per_s": len(work) / wall,
+            "p50_s": p50, "p95_s": p95, "wall_s": wall}  # fmt: skip
 
 
 def report(stats: dict[str, float], record_property: Any, capsys: pytest.CaptureFixture[str]

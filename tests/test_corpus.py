@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 from pathlib import Path
@@ -123,7 +124,7 @@ def test_chunks_overlap_by_one_sentence_inside_a_paragraph() -> None:
     text = " ".join(f"{sentence[:-1]} nummer {i}." for i in range(30))
     chunks = chunk_text(text)
     assert len(chunks) >= 3
-    for a, b in zip(chunks, chunks[1:], strict=False):
+    for a, b in itertools.pairwise(chunks):
         assert sentences(a)[-1] == sentences(b)[0]
 
 

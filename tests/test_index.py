@@ -85,7 +85,7 @@ def test_index_built_from_another_corpus_version_is_refused(
     manifest = corpus / "documents.toml"
     manifest.write_text(manifest.read_text("utf-8").replace("2024-01-15", "2024-01-16"), "utf-8")
     with pytest.raises(
-        IndexUnusable, match="another version of the corpus.*python -m retrieval build"
+        IndexUnusable, match=r"another version of the corpus.*python -m retrieval build"
     ):
         Assistant.load(mini_index, corpus_dir=corpus)
 
@@ -95,7 +95,7 @@ def test_index_built_with_another_model_is_refused(mini_index: Path, tmp_path: P
     manifest = json.loads((index / MANIFEST_FILE).read_text("utf-8"))
     manifest["model"] = "some/other-model"
     (index / MANIFEST_FILE).write_text(json.dumps(manifest), "utf-8")
-    with pytest.raises(IndexUnusable, match="built with model 'some/other-model'.*retrieval build"):
+    with pytest.raises(IndexUnusable, match=r"built with model 'some/other-model'.*retrieval build"):
         Assistant.load(index)
 
 
@@ -158,7 +158,7 @@ def test_a_failed_build_keeps_the_old_index(mini_index: Path, tmp_path: Path) ->
     corpus = tmp_path / "corpus"
     shutil.copytree(FIXTURE_CORPUS, corpus)
     (corpus / "aaby-budget.txt").unlink()
-    with pytest.raises(Exception, match="aaby-budget.txt"):
+    with pytest.raises(Exception, match=r"aaby-budget\.txt"):
         build(corpus, index, show_progress=False)
     assert (index / MANIFEST_FILE).read_text("utf-8") == before
     load_index(index)
