@@ -95,7 +95,8 @@ def test_index_built_with_another_model_is_refused(mini_index: Path, tmp_path: P
     manifest = json.loads((index / MANIFEST_FILE).read_text("utf-8"))
     manifest["model"] = "some/other-model"
     (index / MANIFEST_FILE).write_text(json.dumps(manifest), "utf-8")
-    with pytest.raises(IndexUnusable, match=r"built with model 'some/other-model'.*retrieval build"):
+    wanted = r"built with model 'some/other-model'.*retrieval build"
+    with pytest.raises(IndexUnusable, match=wanted):
         Assistant.load(index)
 
 
