@@ -111,11 +111,6 @@ def test_an_empty_document_is_refused_naming_it(
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file; run as a normal user")
-@pytest.mark.xfail(
-    reason="needs corpus.read_text to turn OSError (permission denied) into a CorpusError "
-    "naming the file",
-    strict=False,
-)
 def test_a_file_without_read_permission_is_refused_naming_it(tmp_path: Path) -> None:
     corpus = corpus_with(tmp_path, "aeldre.txt", DANISH.encode())
     (corpus / "aeldre.txt").chmod(0)
@@ -156,6 +151,32 @@ def test_one_unreadable_document_does_not_stop_the_others_from_building(
     assert "aaby-aeldre" in manifest["skipped"] and "UTF-8" in manifest["skipped"]["aaby-aeldre"]
     passages = load_index(tmp_path / "index").passages
     assert {p.document_id for p in passages} == {"aaby-budget-2024", "oelund-plan-2023-2026"}
+
+
+def test_a_skipped_document_is_listed_and_indexed_once_its_file_is_fixed(
+    tmp_path: Path, embedder: object
+) -> None:
+    corpus = corpus_with(tmp_path, "aeldre.txt", b"\x81\x8d\x8f\x90\x9d")
+    index = tmp_path / "index"
+    build(corpus, index, show_progress=False)
+    listed = _cli("list", "--corpus", str(corpus), "--index", str(index))
+    assert listed.returncode == 0, listed.stderr
+    (row,) = [line for line in listed.stdout.splitlines() if line.startswith("aaby-aeldre")]
+    assert "skipped" in row.split()
+    again = _cli("update", "--corpus", str(corpus), "--index", str(index))
+    assert again.returncode == 0 and "aaby-aeldre" not in again.stdout  # unchanged: not retried
+    (corpus / "aeldre.txt").write_bytes(DANISH.encode("latin-1"))
+    fixed = _cli("update", "--corpus", str(corpus), "--index", str(index))
+    assert fixed.returncode == 0, fixed.stderr
+    manifest = json.loads((index / MANIFEST_FILE).read_text("utf-8"))
+    assert manifest["skipped"] == {} and manifest["documents"] == 3
+    texts = [p.text for p in load_index(index).passages if p.document_id == "aaby-aeldre"]
+    assert texts and "Åse Ørsted" in " ".join(texts)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "retrieval", *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=600)  # fmt: skip
 
 
 def test_a_malformed_manifest_fails_the_build_in_one_line_and_keeps_the_old_index(

@@ -184,8 +184,40 @@ def test_old_feedback_can_be_purged(tmp_path: Path) -> None:
             "UPDATE feedback SET created = '2020-01-01T00:00:00+00:00' WHERE id = ?", (row,)
         )
     store.record("Hvad bruger Sønderborg på demokrati?", [], 1)
-    assert store.purge(older_than=timedelta(days=365)) == 1  # type: ignore[attr-defined]
+    assert store.purge(older_than=timedelta(days=365)) == 1
     assert [r.question for r in store.all()] == ["Hvad bruger Sønderborg på demokrati?"]
+    assert b"Silkeborg" not in store.path.read_bytes()  # vacuumed: nothing left in free pages
+
+
+@pytest.mark.parametrize("page", ["app.py", "pages/2_Hotline.py"])
+def test_the_app_deletes_feedback_older_than_a_year_when_it_starts(
+    full_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: str
+) -> None:
+    db = tmp_path / "feedback.sqlite3"
+    store = FeedbackStore(db)
+    old = store.record("Hvad er Silkeborgs fokusområder?", [], 1)
+    make_old(db, old)
+    recent = store.record("Hvad bruger Sønderborg på demokrati?", [], 0)
+    with sqlite3.connect(db) as raw:  # 300 days old: inside the 12 months
+        raw.execute("UPDATE feedback SET created = datetime('now', '-300 days') WHERE id = ?",
+                    [recent])  # fmt: skip
+    monkeypatch.setenv("SPORG_INDEX", str(full_index))
+    monkeypatch.setenv("SPORG_CORPUS", str(CORPUS))
+    monkeypatch.setenv("SPORG_FEEDBACK_DB", str(db))
+    at = AppTest.from_file(str(ROOT / page), default_timeout=300).run()
+    assert not at.exception and not at.error
+    assert [r.id for r in FeedbackStore(db).all()] == [recent]
+
+
+def test_the_app_starts_without_creating_a_feedback_database(
+    full_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SPORG_INDEX", str(full_index))
+    monkeypatch.setenv("SPORG_CORPUS", str(CORPUS))
+    monkeypatch.setenv("SPORG_FEEDBACK_DB", str(tmp_path / "feedback.sqlite3"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
+    assert not at.exception and not at.error
+    assert not (tmp_path / "feedback.sqlite3").exists()  # nothing stored until someone rates
 
 
 # -- SECURITY.md stays true --------------------------------------------------------------------
