@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 import os
 
 import streamlit as st
 
 from evaluation.latest import load_latest
-from retrieval.app_support import load_assistant, safe_ask
+from retrieval.app_support import assistant_or_stop, log, safe_ask
 from retrieval.render import escape
 
-INDEX_DIR = os.environ.get("SPORG_INDEX", "index")
-CORPUS_DIR = os.environ.get("SPORG_CORPUS", "corpus")
 REPORTS_DIR = os.environ.get("SPORG_REPORTS", "reports")
 MAKE_REPORT = "python -m evaluation run --out reports"
-log = logging.getLogger("sporg")
 
 st.set_page_config(page_title="Evaluering – Spørg Socialudvalget", page_icon="📊", layout="wide")
-
-
-LOADING = "Henter dokumenter og sprogmodel – første gang tager det lidt tid …"
-
-
-@st.cache_resource(show_spinner=LOADING)
-def assistant():  # type: ignore[no-untyped-def]
-    return load_assistant(INDEX_DIR, CORPUS_DIR)
 
 
 st.title("Evaluering")
@@ -83,12 +71,7 @@ with st.form("try-question"):
     asked = st.form_submit_button("Søg med alle søgemetoder")
 
 if asked and question.strip():
-    try:
-        helper = assistant()
-    except Exception:
-        log.exception("assistant failed to load")
-        st.error("Søgningen kan ikke starte lige nu. Prøv igen om lidt.")
-        st.stop()
+    helper = assistant_or_stop()  # the app's own cached Assistant: one model per server
     names = list(helper.retrievers)
     for column, name in zip(st.columns(len(names)), names, strict=True):
         with column:
