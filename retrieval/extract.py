@@ -42,14 +42,17 @@ def extract_text(path: Path | str) -> str:
     """The document's text, one paragraph a line; raises CorpusError naming the file and fix."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".txt":
-        from retrieval.corpus import read_text
+    try:
+        if suffix == ".txt":
+            from retrieval.corpus import read_text
 
-        return read_text(path)
-    if suffix in (".html", ".htm"):
-        return html_text(path.read_bytes(), where=str(path))
-    if suffix == ".pdf":
-        return pdf_text(path)
+            return read_text(path)
+        if suffix in (".html", ".htm"):
+            return html_text(path.read_bytes(), where=str(path))
+        if suffix == ".pdf":
+            return pdf_text(path)
+    except OSError as exc:  # permission denied, a folder, a file gone since it was listed
+        raise _error(f"{path}: cannot be read ({exc.strerror or exc}); check the file") from exc
     raise _error(f"{path}: cannot read {suffix or 'files without a suffix'}; use one of "
                  f"{', '.join(SUFFIXES)} (save other formats as PDF or plain text)")
 

@@ -118,6 +118,18 @@ def test_a_file_without_read_permission_is_refused_naming_it(tmp_path: Path) -> 
         load_corpus(corpus)
 
 
+@pytest.mark.skipif(not Path("/proc/self/mem").is_file(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("name", ["aeldre.txt", "aeldre.html", "aeldre.pdf"])
+def test_a_file_the_system_cannot_read_is_refused_naming_it(tmp_path: Path, name: str) -> None:
+    # Reading /proc/self/mem from offset 0 fails with EIO, even for root: a real read error.
+    corpus = corpus_with(tmp_path, name, b"")
+    (corpus / name).unlink()
+    (corpus / name).symlink_to("/proc/self/mem")
+    refused = rf"{name.replace('.', '[.]')}: (cannot be read|not a readable PDF)"
+    with pytest.raises(CorpusError, match=refused):
+        load_corpus(corpus)
+
+
 def test_a_5_mb_document_is_cleaned_and_chunked_quickly_into_bounded_passages(
     tmp_path: Path,
 ) -> None:
