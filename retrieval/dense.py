@@ -11,10 +11,14 @@ import numpy as np
 
 from retrieval.base import Retriever, check_k
 from retrieval.chunking import embed_text
+from retrieval.passage_store import PassageLines
 from retrieval.types import Hit, Passage
 
 if TYPE_CHECKING:
     from retrieval.embedding import Embedder
+
+# Below this share of the corpus, a filtered HNSW search scores the allowed vectors exactly.
+HNSW_EXACT_SHARE = 0.2
 
 
 def flat_index(vectors: np.ndarray) -> Any:
@@ -31,7 +35,7 @@ class DenseRetriever(Retriever):
 
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
-        self._passages: list[Passage] = []
+        self._passages: Sequence[Passage] = []
         self.faiss_index: Any = None
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
@@ -53,7 +57,8 @@ class DenseRetriever(Retriever):
                 f"the FAISS index holds {faiss_index.ntotal} vectors but there are "
                 f"{len(passages)} passages: run `python -m retrieval build`"
             )
-        self._passages = list(passages)
+        # A PassageLines (loaded index) stays lazy: a passage is parsed when a search returns it.
+        self._passages = passages if isinstance(passages, PassageLines) else list(passages)
         self.faiss_index = faiss_index
 
     def query_vector(self, query: str) -> np.ndarray:
@@ -71,14 +76,49 @@ class DenseRetriever(Retriever):
     def search(self, query: str, k: int = 5) -> list[Hit]:
         return self.search_vector(self.query_vector(query), k)
 
-    def search_vector(self, vector: np.ndarray, k: int = 5) -> list[Hit]:
-        """Search with an already encoded query, so a caller that needs the vector encodes once."""
+    def search_vector(self, vector: np.ndarray, k: int = 5, allowed: np.ndarray | None = None
+                      ) -> list[Hit]:
+        """Search with an already encoded query, so a caller that needs the vector encodes once.
+
+        ``allowed`` (passage positions, e.g. one municipality's) filters inside the search, so
+        the k best *allowed* passages come back however few of them the corpus has."""
         if not self._passages:
             return []
-        k = check_k(k, len(self._passages))
-        scores, ids = self.faiss_index.search(vector.reshape(1, -1).astype(np.float32), k)
+        query = vector.reshape(1, -1).astype(np.float32)
+        if allowed is None:
+            k = check_k(k, len(self._passages))
+            scores, ids = self.faiss_index.search(query, k)
+        else:
+            if not len(allowed):
+                return []
+            k = check_k(k, len(allowed))
+            scores, ids = filtered_search(self.faiss_index, query, k, allowed)
         return [
             Hit(passage=self._passages[i], score=float(s), rank=r)
             for r, (s, i) in enumerate(zip(scores[0], ids[0], strict=True), 1)
             if i >= 0
         ]
+
+
+def filtered_search(index: Any, query: np.ndarray, k: int, allowed: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The k best of the ``allowed`` positions, by an ``IDSelector`` inside FAISS.
+
+    A flat index scores only the allowed vectors. HNSW's graph walk finds few members of a
+    small subset (one town of 98 at efSearch 256 yields a handful), so below HNSW_EXACT_SHARE
+    of the corpus the allowed vectors are scored exactly in the flat storage under the graph;
+    a large subset is searched through the graph, with efSearch raised to at least k."""
+    import faiss
+
+    selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+    params: Any
+    if isinstance(index, faiss.IndexHNSW) and len(allowed) >= HNSW_EXACT_SHARE * index.ntotal:
+        params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]  # not in the stubs
+        params.efSearch = max(index.hnsw.efSearch, k)
+    else:
+        params = faiss.SearchParameters()
+        if isinstance(index, faiss.IndexHNSW):
+            index = faiss.downcast_index(index.storage)
+    params.sel = selector
+    scores, ids = index.search(query, k, params=params)
+    return scores, ids

@@ -17,7 +17,6 @@ serves citations: every check names the fix.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import json
 import os
@@ -32,6 +31,13 @@ from typing import Any
 
 import numpy as np
 
+from retrieval.passage_store import (  # noqa: F401  (passage_key: imported from here too)
+    BadPassageLine,
+    PassageLines,
+    as_lines,
+    keys_of,
+    passage_key,
+)
 from retrieval.types import Passage
 
 FORMAT_VERSION = 2
@@ -42,6 +48,10 @@ BM25_DIR = "bm25"
 REBUILD = "python -m retrieval build"
 UPDATE = "python -m retrieval update"
 LOCK_TIMEOUT_S = 600
+# Files up to this size are checksummed at every load; larger ones (vectors, passages, BM25
+# arrays: hundreds of MB at 100,000 passages) are checked by size and structure there, and by
+# checksum in `python -m retrieval list` (`damaged_files`).
+QUICK_CHECKSUM_MAX = 8 << 20
 
 
 class IndexUnusable(RuntimeError):
@@ -51,10 +61,9 @@ class IndexUnusable(RuntimeError):
 @dataclass(frozen=True)
 class StoredIndex:
     manifest: dict[str, Any]
-    passages: tuple[Passage, ...]
+    passages: PassageLines  # parsed line by line when used (retrieval/passage_store.py)
     id_map: Any  # faiss.IndexIDMap2: passage keys → vectors; what updates add to and remove from
     lexical: Any  # retrieval.lexical_index.LexicalIndex
-    lines: tuple[str, ...] = ()  # passages.jsonl as read (for_update only): rewritten as is
 
     @property
     def faiss_index(self) -> Any:
@@ -68,23 +77,19 @@ class StoredIndex:
         return faiss.vector_to_array(self.id_map.id_map).astype(np.int64)
 
 
-def passage_key(passage_id: str) -> int:
-    """The passage's stable FAISS id: 63 bits of the SHA-256 of its id ("document#NNN").
-
-    The same passage gets the same key in a full build and in any update, so vectors can be
-    removed by document without renumbering anything.
-    """
-    return int.from_bytes(hashlib.sha256(passage_id.encode("utf-8")).digest()[:8], "big") >> 1
-
-
 def passage_keys(passages: Sequence[Passage]) -> np.ndarray:
-    keys = np.fromiter((passage_key(p.id) for p in passages), dtype=np.int64, count=len(passages))
+    """Every passage's `passage_key`, refusing two passages with one key."""
+    if isinstance(passages, PassageLines):
+        ids, keys = passages.heads()[0], passages.keys()
+    else:
+        ids = [p.id for p in passages]
+        keys = keys_of(ids)
     if len(np.unique(keys)) != len(keys):
         seen: dict[int, str] = {}
-        for p, k in zip(passages, keys.tolist(), strict=True):
-            if k in seen and seen[k] != p.id:
-                raise ValueError(f"passage ids {seen[k]!r} and {p.id!r} share a 63-bit key")
-            seen[k] = p.id
+        for i, k in zip(ids, keys.tolist(), strict=True):
+            if k in seen and seen[k] != i:
+                raise ValueError(f"passage ids {seen[k]!r} and {i!r} share a 63-bit key")
+            seen[k] = i
         raise ValueError("a passage id occurs twice; document ids must be unique")
     return keys
 
@@ -146,12 +151,11 @@ def save_index(
     model_id: str,
     corpus_hash: str,
     extra: dict[str, Any] | None = None,
-    lines: Sequence[str | None] = (),
 ) -> Path:
     """Write into a temporary sibling folder, then swap it in with renames.
 
-    ``lines``, when given, are the passages' JSON lines as last written (None for a new
-    passage), so an update does not serialise 100,000 unchanged passages again.
+    Passages given as `PassageLines` are written as the lines they were read as, so an update
+    does not parse or serialise 100,000 unchanged passages again.
 
     If the process dies between the two renames, `read_manifest` finds `<folder>.old` and
     restores it, so an interrupted build always leaves the previous index loadable.
@@ -160,6 +164,7 @@ def save_index(
 
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
+    passages = as_lines(passages)
     keys = passage_keys(passages)
     stored_keys = faiss.vector_to_array(id_map.id_map).astype(np.int64)
     if not np.array_equal(keys, stored_keys):
@@ -167,13 +172,8 @@ def save_index(
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-tmp-", dir=folder.parent))
     try:
         faiss.write_index(id_map, str(tmp / FAISS_FILE))
-        with (tmp / PASSAGES_FILE).open("w", encoding="utf-8") as f:
-            names = [field.name for field in dataclasses.fields(Passage)]  # asdict is 5x slower
-            for i, p in enumerate(passages):
-                line = lines[i] if i < len(lines) else None
-                if line is None:
-                    line = json.dumps({n: getattr(p, n) for n in names}, ensure_ascii=False)
-                f.write(line + "\n")
+        with (tmp / PASSAGES_FILE).open("wb") as f:
+            f.writelines(line + b"\n" for line in passages.lines)
         lexical.save(tmp / BM25_DIR)
         lexical_files = sorted(f"{BM25_DIR}/{p.name}" for p in (tmp / BM25_DIR).iterdir())
         names = [FAISS_FILE, PASSAGES_FILE, *lexical_files]
@@ -187,11 +187,12 @@ def save_index(
             "faiss_class": f"IndexIDMap2({type(inner).__name__})",
             "corpus_hash": corpus_hash,
             "passages": len(passages),
-            "documents": len({p.document_id for p in passages}),
+            "documents": len(set(passages.heads()[1])),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "package_version": package_version(),
             "bm25": lexical.retriever.params,
             "files": {name: _sha256(tmp / name) for name in names},
+            "sizes": {name: (tmp / name).stat().st_size for name in names},
             **(extra or {}),
         }
         (tmp / MANIFEST_FILE).write_text(
@@ -250,6 +251,34 @@ def read_manifest(folder: Path | str) -> dict[str, Any]:
     return manifest
 
 
+def damaged_files(folder: Path | str, manifest: dict[str, Any], full: bool = True,
+                  for_update: bool = True) -> list[str]:
+    """Names of the manifest's files that are not as written; raises if one is missing.
+
+    ``full`` checksums every file; otherwise a file is checked by its size, and by checksum
+    only when small (QUICK_CHECKSUM_MAX) or when the manifest has no sizes. A truncated or
+    extended file is caught either way; a byte changed in place inside a large file is caught
+    by the full check (`list`) or, for passages and vector keys, by the consistency checks of
+    `load_index`."""
+    from retrieval.lexical_index import COUNTS_FILE
+
+    folder = Path(folder)
+    sizes = manifest.get("sizes", {})
+    damaged = []
+    for name, digest in manifest.get("files", {}).items():
+        path = folder / name
+        if not path.is_file():
+            raise IndexUnusable(f"{path} is missing: run `{REBUILD}`")
+        if name.endswith(COUNTS_FILE) and not for_update:
+            continue  # only updates read it; a damaged copy is caught then
+        size = sizes.get(name)
+        resized = size is not None and path.stat().st_size != size
+        summed = full or size is None or size <= QUICK_CHECKSUM_MAX
+        if resized or (summed and _sha256(path) != digest):
+            damaged.append(name)
+    return damaged
+
+
 def load_index(
     folder: Path | str,
     model_id: str | None = None,
@@ -261,7 +290,7 @@ def load_index(
     ``for_update`` also loads the word counts an update of the lexical index needs."""
     import faiss
 
-    from retrieval.lexical_index import COUNTS_FILE, LexicalIndex
+    from retrieval.lexical_index import LexicalIndex
 
     folder = Path(folder)
     manifest = read_manifest(folder)
@@ -276,16 +305,10 @@ def load_index(
             f"{manifest.get('corpus_hash')}, corpus now {corpus_hash}): run `{UPDATE}` to "
             f"embed only what changed, or `{REBUILD}`"
         )
-    for name, digest in manifest.get("files", {}).items():
-        path = folder / name
-        if not path.is_file():
-            raise IndexUnusable(f"{path} is missing: run `{REBUILD}`")
-        if name.endswith(COUNTS_FILE) and not for_update:
-            continue  # only updates read it; a damaged copy is caught then
-        if _sha256(path) != digest:
-            raise IndexUnusable(
-                f"{path} is damaged or was changed after the build: run `{REBUILD}`"
-            )
+    for name in damaged_files(folder, manifest, full=False, for_update=for_update):
+        raise IndexUnusable(
+            f"{folder / name} is damaged or was changed after the build: run `{REBUILD}`"
+        )
     try:
         id_map = faiss.read_index(str(folder / FAISS_FILE))
     except RuntimeError as exc:
@@ -297,18 +320,7 @@ def load_index(
             f"{folder / FAISS_FILE} holds a {type(id_map).__name__}, not an IndexIDMap2: "
             f"run `{REBUILD}`"
         )
-    passages = []
-    raw: list[str] = []
-    with (folder / PASSAGES_FILE).open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if for_update:
-                raw.append(line.rstrip("\n"))
-            try:
-                passages.append(Passage.from_json(json.loads(line)))
-            except (json.JSONDecodeError, TypeError) as exc:
-                raise IndexUnusable(
-                    f"{folder / PASSAGES_FILE} line {n} is not a passage ({exc}): run `{REBUILD}`"
-                ) from exc
+    passages = PassageLines.read(folder / PASSAGES_FILE)
     if id_map.ntotal != len(passages) or manifest.get("passages") != len(passages):
         raise IndexUnusable(
             f"{folder}/ is out of step: {id_map.ntotal} vectors, {len(passages)} passages, "
@@ -320,7 +332,11 @@ def load_index(
             f"{manifest.get('dimension')}: run `{REBUILD}`"
         )
     keys = faiss.vector_to_array(id_map.id_map).astype(np.int64)
-    if not np.array_equal(keys, passage_keys(passages)):
+    try:
+        expected = passage_keys(passages)
+    except BadPassageLine as exc:
+        raise IndexUnusable(f"{folder / PASSAGES_FILE}: {exc}") from exc
+    if not np.array_equal(keys, expected):
         raise IndexUnusable(
             f"{folder}/ is out of step: the vectors' keys are not those of passages.jsonl: "
             f"run `{REBUILD}`"
@@ -329,4 +345,4 @@ def load_index(
         lexical = LexicalIndex.load(folder / BM25_DIR, passages, with_counts=for_update)
     except (OSError, ValueError, KeyError) as exc:
         raise IndexUnusable(f"{folder / BM25_DIR} cannot be used ({exc}): run `{REBUILD}`") from exc
-    return StoredIndex(manifest, tuple(passages), id_map, lexical, tuple(raw))
+    return StoredIndex(manifest, passages, id_map, lexical)

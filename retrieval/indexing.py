@@ -106,9 +106,10 @@ def build(
     model: str | None = None,
     show_progress: bool = True,
     index_type: str | None = None,
+    embedder: Embedder | None = None,
 ) -> dict[str, Any]:
     """Clean, chunk, embed and save every document; returns the new manifest."""
-    embedder = get_embedder(model)
+    embedder = embedder or get_embedder(model)
     with writing(index_dir):
         cm = ingest.read_manifest(corpus_dir)
         if not cm.entries:
@@ -182,14 +183,13 @@ def _incremental(cm: ingest.CorpusManifest, prints: Fingerprints, stored: Stored
     docs, skipped = _readable(cm, todo)
     fresh = [p for d in docs for p in chunk_document(d)]
     drop = set(changed) | set(removed)
-    keep = np.fromiter((p.document_id not in drop for p in stored.passages), dtype=bool,
-                       count=len(stored.passages))
-    kept = [p for p, k in zip(stored.passages, keep, strict=True) if k]
+    owners = stored.passages.heads()[1]  # document ids, without parsing 100,000 passages
+    keep = np.fromiter((d not in drop for d in owners), dtype=bool, count=len(owners))
     vectors = embedder.encode_passages([embed_text(p) for p in fresh],
                                        show_progress=show_progress)
-    id_map = _updated_vectors(stored.id_map, stored.keys, keep, kept, fresh, vectors)
+    id_map = _updated_vectors(stored.id_map, stored.keys, keep, fresh, vectors)
     lexical = stored.lexical.update(keep, fresh)
-    passages = kept + fresh
+    passages = stored.passages.taken(keep) + fresh
 
     counts = _counts(fresh)
     sources = {i: r for i, r in records.items() if i not in drop}
@@ -198,20 +198,19 @@ def _incremental(cm: ingest.CorpusManifest, prints: Fingerprints, stored: Stored
     sources.update({i: _skipped(prints[i], why) for i, why in skipped.items()})
     # Manifest order, with the fingerprints' current stat (a touched, unchanged file).
     sources = {e["id"]: {**sources[e["id"]], **prints[e["id"]]} for e in cm.entries}
-    lines = [line for line, k in zip(stored.lines, keep, strict=True) if k]
     save_index(index_dir, passages, id_map, lexical, embedder.model_id, corpus_hash,
-               _extra(cm, sources), lines=lines)
+               _extra(cm, sources))
     return UpdateReport(added, changed, removed, len(fresh), manifest=read_manifest(index_dir))
 
 
-def _updated_vectors(id_map: Any, keys: np.ndarray, keep: np.ndarray, kept: Sequence[Passage],
+def _updated_vectors(id_map: Any, keys: np.ndarray, keep: np.ndarray,
                      fresh: Sequence[Passage], vectors: np.ndarray) -> Any:
     """Remove by key and append; HNSW cannot remove, so its graph is rebuilt from the stored
     vectors (no re-encoding), as it is when the corpus size calls for the other index type."""
     import faiss
 
     kind = index_kind(faiss.downcast_index(id_map.index))
-    wanted = index_type_for(len(kept) + len(fresh))
+    wanted = index_type_for(int(keep.sum()) + len(fresh))
     if wanted != kind or (kind != "flat" and not keep.all()):
         old = all_vectors(id_map)[keep]
         return make_index(wanted, np.concatenate([keys[keep], passage_keys(fresh)]),

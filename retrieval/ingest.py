@@ -46,6 +46,7 @@ FIELD_ORDER = ("id", "file", "title", "municipality", "committee", "kind", "peri
                "source", "url")
 _HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z_]+)\s*\]\]?\s*(#.*)?$")
 _PARSED: dict[tuple[str, int, int, int], dict[str, Any]] = {}
+CACHE_MIN_BYTES = 256 << 10  # a smaller documents.toml parses in milliseconds: no cache file
 _SLUG_LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "ae", "Ø": "oe", "Å": "aa"})
 
 
@@ -76,16 +77,54 @@ def _stat_key(path: Path) -> tuple[str, int, int, int]:
 
 
 def _parsed(manifest: Path) -> dict[str, Any]:
-    """tomllib.loads, once per version of the file: 11,000 entries take a second to parse."""
+    """tomllib.loads, once per version of the file: 11,000 entries take 1-3 s to parse, so a
+    large manifest's parse is also kept on disk as JSON (read in well under 0.1 s), for the
+    next command, under the file's size, mtime and inode (as git trusts its index)."""
     key = _stat_key(manifest)
     if key not in _PARSED:
-        try:
-            data = tomllib.loads(read_text(manifest))
-        except tomllib.TOMLDecodeError as exc:
-            raise CorpusError(f"{manifest}: not valid TOML ({exc})") from exc
-        _PARSED.clear()  # keep one version: the cache is for one command's repeated reads
-        _PARSED[key] = data
+        data = _cached(key)
+        if data is None:
+            try:
+                data = tomllib.loads(read_text(manifest))
+            except tomllib.TOMLDecodeError as exc:
+                raise CorpusError(f"{manifest}: not valid TOML ({exc})") from exc
+        _remember(key, data)
     return _PARSED[key]  # read-only: callers copy what they keep
+
+
+def _cache_file(key: tuple[str, int, int, int]) -> Path:
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    name = hashlib.sha256(key[0].encode("utf-8")).hexdigest()[:16]
+    return root / "sporg-socialudvalget" / "manifests" / f"{name}.json"
+
+
+def _cached(key: tuple[str, int, int, int]) -> dict[str, Any] | None:
+    if key[1] < CACHE_MIN_BYTES:
+        return None
+    try:
+        record = json.loads(_cache_file(key).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record["data"] if record.get("key") == list(key) else None
+
+
+def _remember(key: tuple[str, int, int, int], data: dict[str, Any]) -> None:
+    """In this process; and on disk when the manifest is large and its values are JSON's."""
+    _PARSED.clear()  # keep one version: the cache is for one command's repeated reads
+    _PARSED[key] = data
+    if key[1] < CACHE_MIN_BYTES or _cached(key) is not None:
+        return
+    try:
+        text = json.dumps({"key": list(key), "data": data}, ensure_ascii=False)
+        if json.loads(text)["data"] != data:  # e.g. TOML dates: no cache, parse each time
+            return
+        path = _cache_file(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(text, "utf-8")
+        os.replace(tmp, path)
+    except (OSError, TypeError, ValueError):
+        return  # a cache only: a read-only home or odd values cost speed, nothing else
 
 
 def read_manifest(folder: Path | str) -> CorpusManifest:
@@ -290,9 +329,8 @@ def add_files(
             text = read_text(folder / MANIFEST).rstrip("\n") + "\n" + tables
             _replace(folder / MANIFEST, text)
             # What we appended reads back as these tables, so the rest need not be parsed again.
-            _PARSED.clear()
-            _PARSED[_stat_key(folder / MANIFEST)] = {
-                **data, "document": [*data.get("document", []), *(f for _, f in planned)]}
+            _remember(_stat_key(folder / MANIFEST), {
+                **data, "document": [*data.get("document", []), *(f for _, f in planned)]})
     except BaseException:
         for target in copied:
             target.unlink(missing_ok=True)

@@ -18,6 +18,7 @@ from bm25s.version import __version__ as BM25S_VERSION
 from retrieval.base import Retriever, check_k
 from retrieval.chunking import embed_text
 from retrieval.danish import STEMMER, STOP_WORDS, Compounds, word_terms, words
+from retrieval.passage_store import PassageLines
 from retrieval.types import Hit, Passage
 
 
@@ -25,7 +26,7 @@ from retrieval.types import Hit, Passage
 class _State:
     """Everything one search reads, swapped in whole so a re-index never shows half a state."""
 
-    passages: tuple[Passage, ...] = ()
+    passages: Sequence[Passage] = ()
     compounds: Compounds | None = None
     bm25: bm25s.BM25 | None = None
 
@@ -65,7 +66,9 @@ class BM25Retriever(Retriever):
                 f"the BM25 index scores {bm25.scores['num_docs']} passages but there are "
                 f"{len(passages)}: run `python -m retrieval build`"
             )
-        self._state = _State(passages=tuple(passages), compounds=compounds, bm25=bm25)
+        # A PassageLines (loaded index) stays lazy; anything else is frozen as a tuple.
+        kept = passages if isinstance(passages, tuple | PassageLines) else tuple(passages)
+        self._state = _State(passages=kept, compounds=compounds, bm25=bm25)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -126,8 +129,12 @@ class BM25Retriever(Retriever):
         vocab = state.bm25.vocab_dict
         return sum(t in vocab for t in terms) / len(terms)
 
-    def search(self, query: str, k: int = 5) -> list[Hit]:
-        """Only passages sharing a term with the query, so fewer than k hits is a real answer."""
+    def search(self, query: str, k: int = 5, allowed: np.ndarray | None = None) -> list[Hit]:
+        """Only passages sharing a term with the query, so fewer than k hits is a real answer.
+
+        ``allowed`` (a boolean mask over the passages, e.g. one municipality's) filters before
+        the top k are taken, so a filter never empties a result that a deeper search would
+        have filled."""
         state = self._state
         if state.bm25 is None:
             return []
@@ -144,6 +151,8 @@ class BM25Retriever(Retriever):
         if part_ids:
             scores += self.part_weight * state.bm25.get_scores_from_ids(part_ids)
         matched = np.flatnonzero(scores > 0)
+        if allowed is not None:
+            matched = matched[allowed[matched]]
         # Best first; ties keep passage order so that results are reproducible.
         if len(matched) > k:  # keep the k best (ties included) before sorting: cheap at 100k
             kth = np.partition(scores[matched], len(matched) - k)[len(matched) - k]

@@ -34,6 +34,7 @@ from scipy import sparse
 from retrieval.chunking import embed_text
 from retrieval.danish import Compounds, word_terms, words
 from retrieval.lexical import BM25Retriever
+from retrieval.passage_store import as_lines
 from retrieval.types import Passage
 
 WORDS_FILE = "words.json"
@@ -58,19 +59,19 @@ class LexicalIndex:
               ) -> LexicalIndex:
         vocab: dict[str, int] = {}
         counts = _count(passages, vocab)
-        return _scored(tuple(vocab), counts, tuple(passages), retriever or BM25Retriever())
+        return _scored(tuple(vocab), counts, passages, retriever or BM25Retriever())
 
     def update(self, keep: np.ndarray, added: Sequence[Passage]) -> LexicalIndex:
         """Drop the rows where ``keep`` is False, append ``added``, and rescore."""
         retriever = self.retriever
-        passages = tuple(p for p, k in zip(retriever.passages, keep, strict=True) if k)
+        passages = as_lines(retriever.passages).taken(keep) + added
         vocab = {w: i for i, w in enumerate(self.words)}
         new = _count(added, vocab)
         old = self.counts[np.flatnonzero(keep)]
         old.resize((old.shape[0], len(vocab)))
         counts = sparse.vstack([old, new], format="csr", dtype=np.int32)
         fresh = BM25Retriever(k1=retriever.k1, b=retriever.b, part_weight=retriever.part_weight)
-        return _scored(tuple(vocab), counts, passages + tuple(added), fresh)
+        return _scored(tuple(vocab), counts, passages, fresh)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -108,7 +109,7 @@ class LexicalIndex:
                 f"{folder} scores {bm25.scores['num_docs']} passages, the index has {len(passages)}"
             )
         counted = {w: n for w, n in record["words"].items() if n > 0}
-        retriever.attach(tuple(passages), Compounds(counted), bm25)
+        retriever.attach(passages, Compounds(counted), bm25)
         if with_counts:
             counts = sparse.load_npz(folder / COUNTS_FILE).tocsr()
         else:
@@ -136,7 +137,7 @@ def _count(passages: Sequence[Passage], vocab: dict[str, int]) -> sparse.csr_mat
 
 
 def _scored(vocabulary: tuple[str, ...], counts: sparse.csr_matrix,
-            passages: tuple[Passage, ...], retriever: BM25Retriever) -> LexicalIndex:
+            passages: Sequence[Passage], retriever: BM25Retriever) -> LexicalIndex:
     """Drop words no passage uses any more, split the rest, and score BM25 as bm25s does."""
     totals = np.asarray(counts.sum(axis=0)).ravel()
     used = np.flatnonzero(totals > 0)

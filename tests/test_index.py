@@ -138,6 +138,7 @@ def test_passages_out_of_step_with_vectors_are_refused_even_with_fixed_checksums
     (index / PASSAGES_FILE).write_text("\n".join(lines[:-1]) + "\n", "utf-8")
     manifest = json.loads((index / MANIFEST_FILE).read_text("utf-8"))
     manifest["files"][PASSAGES_FILE] = _sha256(index / PASSAGES_FILE)
+    manifest["sizes"][PASSAGES_FILE] = (index / PASSAGES_FILE).stat().st_size
     (index / MANIFEST_FILE).write_text(json.dumps(manifest), "utf-8")
     with pytest.raises(IndexUnusable, match="out of step"):
         load_index(index)
