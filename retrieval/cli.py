@@ -180,6 +180,9 @@ def cmd_list(ns: argparse.Namespace) -> int:
               f"{manifest['index_type']} index, model {manifest['model']}")
     elif state == "stale":
         print(f"\n{ns.index}/: stale — run `python -m retrieval update` to embed what changed")
+    elif state == "damaged":
+        print(f"\n{ns.index}/: damaged — a file's checksum differs from the one written; "
+              "run `python -m retrieval build`")
     else:
         print(f"\n{ns.index}/: missing — run `python -m retrieval build`")
     return 0

@@ -24,6 +24,14 @@ from retrieval import ingest
 from retrieval.chunking import chunk_document, embed_text
 from retrieval.corpus import CorpusError
 from retrieval.embedding import Embedder, get_embedder
+from retrieval.index_status import (  # noqa: F401  (re-exported: callers import them here)
+    DocumentState,
+    _sources,
+    content_hashes,
+    corpus_fingerprint,
+    is_current,
+    status,
+)
 from retrieval.index_store import (
     IndexUnusable,
     StoredIndex,
@@ -249,10 +257,6 @@ def _record(fingerprint: dict[str, Any], content: str, passages: int) -> dict[st
     return {**fingerprint, "content": content, "passages": passages}
 
 
-def _sources(prints: Fingerprints) -> dict[str, str]:
-    return {doc_id: str(p["source"]) for doc_id, p in prints.items()}
-
-
 def _counts(passages: Sequence[Passage]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for p in passages:
@@ -269,97 +273,3 @@ def _extra(cm: ingest.CorpusManifest, sources: dict[str, Any]) -> dict[str, Any]
         "sources": sources,
         "skipped": {i: r["skipped"] for i, r in sources.items() if "skipped" in r},
     }
-
-
-def corpus_fingerprint(corpus_dir: Path | str, index_dir: Path | str | None = None) -> str:
-    """The corpus hash an index records, computed without cleaning a single document (and,
-    given the index, without reading the files whose size and mtime it recorded)."""
-    cm = ingest.read_manifest(corpus_dir)
-    return ingest.corpus_hash(cm, _sources(ingest.fingerprints(cm, _records(index_dir))))
-
-
-def _records(index_dir: Path | str | None) -> dict[str, Any]:
-    if index_dir is None:
-        return {}
-    try:
-        return dict(read_manifest(index_dir).get("sources", {}))
-    except IndexUnusable:
-        return {}
-
-
-def is_current(index_dir: Path | str, corpus_dir: Path | str, model: str | None = None) -> bool:
-    """True when index/ matches this corpus and model, so `make run` can skip the build."""
-    try:
-        manifest = read_manifest(index_dir)
-    except IndexUnusable:
-        return False
-    from retrieval.embedding import resolve_model
-
-    return (
-        manifest.get("corpus_hash") == corpus_fingerprint(corpus_dir, index_dir)
-        and manifest.get("model") == resolve_model(model, convert=False)[1]
-    )
-
-
-def content_hashes(corpus_dir: Path | str, index_dir: Path | str) -> dict[str, str]:
-    """Content hash → id of every corpus document, from the index where it is current (cheap),
-    else by extracting and cleaning the document."""
-    cm = ingest.read_manifest(corpus_dir)
-    records = _records(index_dir)
-    prints = ingest.fingerprints(cm, records)
-    out: dict[str, str] = {}
-    for e in cm.entries:
-        record = records.get(e["id"], {})
-        if record.get("source") == prints[e["id"]]["source"]:
-            if not record.get("skipped"):
-                out[record["content"]] = e["id"]
-        else:
-            out[ingest.content_hash(ingest.load_document(cm.folder, e).text)] = e["id"]
-    return out
-
-
-@dataclass(frozen=True)
-class DocumentState:
-    id: str
-    title: str
-    municipality: str
-    file: str
-    passages: int | None  # None: not in the index
-    state: str  # current, stale (changed since indexed), missing (not indexed), removed,
-    # skipped (could not be read: see the manifest's 'skipped')
-
-
-def status(corpus_dir: Path | str, index_dir: Path | str, model: str | None = None
-           ) -> tuple[str, list[DocumentState], dict[str, Any]]:
-    """(index state, one row per document, index manifest or {}) without loading any model.
-
-    The index state is 'current', 'stale' (documents or model differ: run update) or
-    'missing' (no usable index)."""
-    from retrieval.embedding import resolve_model
-
-    cm = ingest.read_manifest(corpus_dir)
-    try:
-        manifest = read_manifest(index_dir)
-    except IndexUnusable:
-        manifest = {}
-    records = manifest.get("sources", {})
-    rows = []
-    hashes = _sources(ingest.fingerprints(cm, records))
-    for e in cm.entries:
-        record = records.get(e["id"])
-        state = ("missing" if record is None
-                 else "stale" if record.get("source") != hashes[e["id"]]
-                 else "skipped" if record.get("skipped") else "current")
-        rows.append(DocumentState(e["id"], e["title"], e["municipality"], e["file"],
-                                  record.get("passages") if record else None, state))
-    for doc_id, record in records.items():
-        if doc_id not in hashes:
-            rows.append(DocumentState(doc_id, "", "", "", record.get("passages"), "removed"))
-    if not manifest:
-        state = "missing"
-    elif (manifest.get("corpus_hash") == ingest.corpus_hash(cm, hashes)
-          and manifest.get("model") == resolve_model(model, convert=False)[1]):
-        state = "current"
-    else:
-        state = "stale"
-    return state, rows, manifest

@@ -164,3 +164,50 @@ def test_a_failed_build_keeps_the_old_index(mini_index: Path, tmp_path: Path) ->
         build(corpus, index, show_progress=False)
     assert (index / MANIFEST_FILE).read_text("utf-8") == before
     load_index(index)
+
+
+def _renumbered(hits: list, keep) -> list:  # type: ignore[type-arg,no-untyped-def]
+    from dataclasses import replace
+
+    return [replace(h, rank=r) for r, h in enumerate([h for h in hits if keep(h)], 1)]
+
+
+@pytest.mark.parametrize("town", ["Sønderborg", "København", "Høje-Taastrup"])
+def test_a_town_filter_inside_the_search_equals_filtering_a_full_search(
+    assistant: Assistant, town: str
+) -> None:
+    """FAISS IDSelector and the BM25 mask return what a search of everything, filtered
+    afterwards, returns: the same passages, scores and order."""
+    question = "Hvad gør kommunen for hjemløse og udsatte borgere?"
+    everything = len(assistant.passages)
+    allowed = np.array([i for i, p in enumerate(assistant.passages) if p.municipality == town])
+    assert 0 < len(allowed) < everything
+    mask = np.zeros(everything, dtype=bool)
+    mask[allowed] = True
+    in_town = lambda h: h.passage.municipality == town  # noqa: E731
+    qv = assistant.dense.query_vector(question)
+    dense = assistant.dense.search_vector(qv, len(allowed), allowed=allowed)
+    assert dense == _renumbered(assistant.dense.search_vector(qv, everything), in_town)
+    lexical = assistant.lexical.search(question, len(allowed), allowed=mask)
+    assert lexical == _renumbered(assistant.lexical.search(question, everything), in_town)
+    assert lexical and all(in_town(h) for h in lexical)
+
+
+def test_a_town_filter_on_hnsw_is_exact(assistant: Assistant) -> None:
+    """One town of many is a small subset: HNSW's graph walk would find few of its passages,
+    so they are scored exactly (small and large subsets both checked against brute force)."""
+    from retrieval.dense import filtered_search
+    from retrieval.index_store import searchable
+    from retrieval.indexing import all_vectors, make_index
+
+    flat = assistant.dense.faiss_index
+    vectors = np.asarray(flat.reconstruct_n(0, flat.ntotal), dtype=np.float32)
+    keys = np.arange(len(vectors), dtype=np.int64) + 7
+    hnsw = searchable(make_index("hnsw", keys, vectors))
+    assert np.array_equal(all_vectors(make_index("hnsw", keys, vectors)), vectors)
+    qv = assistant.dense.query_vector("Hvad koster hjemmeplejen?").reshape(1, -1)
+    for allowed in (np.arange(0, len(vectors), 13), np.arange(0, len(vectors), 2)):
+        k = min(10, len(allowed))
+        exact = allowed[np.argsort(-(vectors[allowed] @ qv[0]), kind="stable")[:k]]
+        _, ids = filtered_search(hnsw, qv, k, allowed)
+        assert set(ids[0].tolist()) == set(exact.tolist())

@@ -422,3 +422,24 @@ def test_a_touched_but_unchanged_file_is_not_re_embedded(workspace) -> None:  # 
     doc.write_bytes(doc.read_bytes())  # new mtime, same bytes
     assert indexing.is_current(index, corpus)
     assert indexing.update(corpus, index).nothing_to_do
+
+
+def test_list_verifies_every_checksum_that_loading_leaves_to_sizes(  # type: ignore[no-untyped-def]
+    workspace, capsys, monkeypatch
+) -> None:
+    """Loading checks large files by size (seconds saved at 100,000 passages); `list` reads
+    every checksum, so a byte changed in place is still found, with the fix named."""
+    corpus, index = workspace
+    monkeypatch.setattr(index_store, "QUICK_CHECKSUM_MAX", 0)  # every file counts as large
+    faiss_file = index / index_store.FAISS_FILE
+    data = bytearray(faiss_file.read_bytes())
+    at = len(data) - 8 * read_manifest(index)["passages"] - 100  # inside the vectors
+    data[at] ^= 0x01
+    faiss_file.write_bytes(bytes(data))
+    load_index(index)  # same size, still consistent: loads
+    main(["list", "--corpus", str(corpus), "--index", str(index)])
+    out = capsys.readouterr().out
+    assert "damaged" in out and "python -m retrieval build" in out
+    monkeypatch.setattr(index_store, "QUICK_CHECKSUM_MAX", 8 << 20)
+    with pytest.raises(IndexUnusable, match=r"damaged.*retrieval build"):
+        load_index(index)
