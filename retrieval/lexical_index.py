@@ -53,13 +53,15 @@ class LexicalIndex:
     words: tuple[str, ...]
     counts: sparse.csr_matrix
     retriever: BM25Retriever
+    totals: np.ndarray  # each word's count in the whole corpus (the column sums of counts)
 
     @classmethod
     def build(cls, passages: Sequence[Passage], retriever: BM25Retriever | None = None
               ) -> LexicalIndex:
         vocab: dict[str, int] = {}
         counts = _count(passages, vocab)
-        return _scored(tuple(vocab), counts, passages, retriever or BM25Retriever())
+        return _scored(tuple(vocab), counts, _column_sums(counts), passages,
+                       retriever or BM25Retriever())
 
     def update(self, keep: np.ndarray, added: Sequence[Passage]) -> LexicalIndex:
         """Drop the rows where ``keep`` is False, append ``added``, and rescore."""
@@ -67,11 +69,19 @@ class LexicalIndex:
         passages = as_lines(retriever.passages).taken(keep) + added
         vocab = {w: i for i, w in enumerate(self.words)}
         new = _count(added, vocab)
-        old = self.counts[np.flatnonzero(keep)]
-        old.resize((old.shape[0], len(vocab)))
-        counts = sparse.vstack([old, new], format="csr", dtype=np.int32)
+        # Word totals updated by what left and what came, not summed again over 100,000 rows.
+        totals = np.zeros(len(vocab), np.int64)
+        totals[: len(self.totals)] = self.totals
+        totals[: self.counts.shape[1]] -= _column_sums(self.counts[np.flatnonzero(~keep)])
+        totals += _column_sums(new)
+        old = self.counts if keep.all() else self.counts[np.flatnonzero(keep)]
+        counts = sparse.csr_matrix(  # the rows stacked without copying them through scipy
+            (np.concatenate([old.data, new.data]).astype(np.int32, copy=False),
+             np.concatenate([old.indices, new.indices]).astype(np.int32, copy=False),
+             np.concatenate([old.indptr, new.indptr[1:] + old.indptr[-1]]).astype(np.int64)),
+            shape=(old.shape[0] + new.shape[0], len(vocab)))
         fresh = BM25Retriever(k1=retriever.k1, b=retriever.b, part_weight=retriever.part_weight)
-        return _scored(tuple(vocab), counts, passages, fresh)
+        return _scored(tuple(vocab), counts, totals, passages, fresh)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -79,10 +89,9 @@ class LexicalIndex:
         if bm25 is None:
             raise ValueError("an empty lexical index cannot be saved; the corpus has no passages")
         bm25.save(str(folder), show_progress=False)
-        column_counts = np.asarray(self.counts.sum(axis=0)).ravel().tolist()
         record = {
             "params": self.retriever.params,
-            "words": dict(zip(self.words, column_counts, strict=True)),
+            "words": dict(zip(self.words, self.totals.tolist(), strict=True)),
         }
         (folder / WORDS_FILE).write_text(json.dumps(record, ensure_ascii=False), "utf-8")
         sparse.save_npz(folder / COUNTS_FILE, self.counts, compressed=False)
@@ -114,7 +123,8 @@ class LexicalIndex:
             counts = sparse.load_npz(folder / COUNTS_FILE).tocsr()
         else:
             counts = sparse.csr_matrix((len(passages), len(record["words"])), dtype=np.int32)
-        return cls(tuple(record["words"]), counts, retriever)
+        totals = np.fromiter(record["words"].values(), np.int64, len(record["words"]))
+        return cls(tuple(record["words"]), counts, retriever, totals)
 
 
 def _count(passages: Sequence[Passage], vocab: dict[str, int]) -> sparse.csr_matrix:
@@ -136,10 +146,15 @@ def _count(passages: Sequence[Passage], vocab: dict[str, int]) -> sparse.csr_mat
     )
 
 
-def _scored(vocabulary: tuple[str, ...], counts: sparse.csr_matrix,
+def _column_sums(counts: sparse.csr_matrix) -> np.ndarray:
+    """How often each word occurs in the corpus (exact: integer counts)."""
+    sums = np.bincount(counts.indices, weights=counts.data, minlength=counts.shape[1])
+    return sums.astype(np.int64)
+
+
+def _scored(vocabulary: tuple[str, ...], counts: sparse.csr_matrix, totals: np.ndarray,
             passages: Sequence[Passage], retriever: BM25Retriever) -> LexicalIndex:
     """Drop words no passage uses any more, split the rest, and score BM25 as bm25s does."""
-    totals = np.asarray(counts.sum(axis=0)).ravel()
     used = np.flatnonzero(totals > 0)
     if len(used) < len(vocabulary):
         counts = counts[:, used].tocsr()
@@ -147,7 +162,7 @@ def _scored(vocabulary: tuple[str, ...], counts: sparse.csr_matrix,
         totals = totals[used]
     if not passages:
         retriever.index(())
-        return LexicalIndex(vocabulary, counts, retriever)
+        return LexicalIndex(vocabulary, counts, retriever, totals)
     compounds = Compounds(dict(zip(vocabulary, totals.tolist(), strict=True)))
     terms: dict[str, int] = {}
     rows: list[int] = []
@@ -163,32 +178,36 @@ def _scored(vocabulary: tuple[str, ...], counts: sparse.csr_matrix,
     tf.sum_duplicates()
     tf.eliminate_zeros()
     retriever.attach(passages, compounds, _bm25(tf, terms, retriever))
-    return LexicalIndex(vocabulary, counts, retriever)
+    return LexicalIndex(vocabulary, counts, retriever, totals)
 
 
 def _bm25(tf: sparse.csr_matrix, terms: dict[str, int], retriever: BM25Retriever) -> bm25s.BM25:
     """bm25s's Lucene scores, computed in the same order and precision as its indexing loop."""
     k1, b = retriever.k1, retriever.b
     n_docs = tf.shape[0]
-    doc_len = np.asarray(tf.sum(axis=1)).ravel()
+    rows = np.repeat(np.arange(n_docs), np.diff(tf.indptr))
+    # Row sums by a cumulative sum, exact for integer counts and much faster than scipy's.
+    running = np.concatenate([[0], np.cumsum(tf.data, dtype=np.int64)])
+    doc_len = running[tf.indptr[1:]] - running[tf.indptr[:-1]]
     avg_len = doc_len.mean()
-    df = np.diff(tf.tocsc().indptr)
+    df = np.bincount(tf.indices, minlength=len(terms))  # no explicit zeros: eliminated
     idf = np.zeros(len(terms), dtype=np.float32)
     for i, d in enumerate(df.tolist()):  # math.log, as bm25s: numpy's log may differ by an ulp
         if d:
             idf[i] = math.log(1 + (n_docs - d + 0.5) / (d + 0.5))
-    rows = np.repeat(np.arange(n_docs), np.diff(tf.indptr))
     tf_values = tf.data.astype(np.float32)
     norm = k1 * ((1 - b) + b * doc_len / avg_len)
     tfc = tf_values / (norm[rows] + tf_values)
     values = (idf[tf.indices] * tfc).astype(np.float32)
     empty = len(terms)  # bm25s adds an empty token with no postings
-    scored = sparse.csc_matrix((values, (rows, tf.indices)), shape=(n_docs, empty + 1))
+    # tf is canonical CSR, so its CSC has each column's rows in order, as bm25s's has.
+    scored = sparse.csr_matrix((values, tf.indices, tf.indptr),
+                               shape=(n_docs, empty + 1)).tocsc()
     bm25 = bm25s.BM25(method="lucene", k1=k1, b=b)
     bm25.scores = {
-        "data": scored.data.astype(np.float32),
-        "indices": scored.indices.astype(np.int32),
-        "indptr": scored.indptr.astype(np.int64),
+        "data": scored.data.astype(np.float32, copy=False),
+        "indices": scored.indices.astype(np.int32, copy=False),
+        "indptr": scored.indptr.astype(np.int64, copy=False),
         "num_docs": n_docs,
     }
     bm25.vocab_dict = {**terms, "": empty}
