@@ -45,6 +45,17 @@ def assistant(full_index: Path) -> Assistant:
     return Assistant.load(full_index, corpus_dir=CORPUS)
 
 
+@pytest.fixture
+def feedback_db(full_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The app's environment for AppTest: the full test index and corpus, and a fresh feedback
+    database (returned; not created until someone rates)."""
+    path = tmp_path / "feedback.sqlite3"
+    monkeypatch.setenv("SPORG_INDEX", str(full_index))
+    monkeypatch.setenv("SPORG_CORPUS", str(CORPUS))
+    monkeypatch.setenv("SPORG_FEEDBACK_DB", str(path))
+    return path
+
+
 # -- offline by design: no test may reach beyond this machine ------------------------------
 class NetworkBlocked(OSError):
     """Raised for any connection or name lookup outside loopback while the tests run."""

@@ -8,22 +8,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from retrieval.feedback import FeedbackStore
-from tests.conftest import CORPUS, ROOT
+from tests.conftest import ROOT
 
 SONDERBORG = "Hvor mange penge bruger Socialudvalget i Sønderborg på demokrati?"
 
 
 @pytest.fixture
-def feedback_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "feedback.sqlite3"
-    monkeypatch.setenv("SPORG_FEEDBACK_DB", str(path))
-    return path
-
-
-@pytest.fixture
-def app(full_index: Path, feedback_db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("SPORG_INDEX", str(full_index))
-    monkeypatch.setenv("SPORG_CORPUS", str(CORPUS))
+def app(feedback_db: Path) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.run()
     assert not at.exception

@@ -9,20 +9,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from retrieval.feedback import FeedbackStore
-from tests.conftest import CORPUS, ROOT
+from tests.conftest import ROOT
 
 
 @pytest.fixture
-def feedback_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "feedback.sqlite3"
-    monkeypatch.setenv("SPORG_FEEDBACK_DB", str(path))
-    return path
-
-
-@pytest.fixture
-def hotline(full_index: Path, feedback_db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("SPORG_INDEX", str(full_index))
-    monkeypatch.setenv("SPORG_CORPUS", str(CORPUS))
+def hotline(feedback_db: Path) -> AppTest:
     at = AppTest.from_file(str(ROOT / "pages" / "2_Hotline.py"), default_timeout=300)
     at.run()
     assert not at.exception

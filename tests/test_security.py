@@ -191,9 +191,9 @@ def test_old_feedback_can_be_purged(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("page", ["app.py", "pages/2_Hotline.py"])
 def test_the_app_deletes_feedback_older_than_a_year_when_it_starts(
-    full_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: str
+    feedback_db: Path, page: str
 ) -> None:
-    db = tmp_path / "feedback.sqlite3"
+    db = feedback_db
     store = FeedbackStore(db)
     old = store.record("Hvad er Silkeborgs fokusområder?", [], 1)
     make_old(db, old)
@@ -201,23 +201,15 @@ def test_the_app_deletes_feedback_older_than_a_year_when_it_starts(
     with sqlite3.connect(db) as raw:  # 300 days old: inside the 12 months
         raw.execute("UPDATE feedback SET created = datetime('now', '-300 days') WHERE id = ?",
                     [recent])  # fmt: skip
-    monkeypatch.setenv("SPORG_INDEX", str(full_index))
-    monkeypatch.setenv("SPORG_CORPUS", str(CORPUS))
-    monkeypatch.setenv("SPORG_FEEDBACK_DB", str(db))
     at = AppTest.from_file(str(ROOT / page), default_timeout=300).run()
     assert not at.exception and not at.error
     assert [r.id for r in FeedbackStore(db).all()] == [recent]
 
 
-def test_the_app_starts_without_creating_a_feedback_database(
-    full_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("SPORG_INDEX", str(full_index))
-    monkeypatch.setenv("SPORG_CORPUS", str(CORPUS))
-    monkeypatch.setenv("SPORG_FEEDBACK_DB", str(tmp_path / "feedback.sqlite3"))
+def test_the_app_starts_without_creating_a_feedback_database(feedback_db: Path) -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
     assert not at.exception and not at.error
-    assert not (tmp_path / "feedback.sqlite3").exists()  # nothing stored until someone rates
+    assert not feedback_db.exists()  # nothing stored until someone rates
 
 
 # -- SECURITY.md stays true --------------------------------------------------------------------
