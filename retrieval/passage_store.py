@@ -17,7 +17,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import re
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import overload
@@ -29,6 +31,7 @@ from retrieval.types import Passage
 _HEAD = re.compile(rb'\{"id": "([^"\\]*)", "document_id": "([^"\\]*)", ')
 _TOWN = b', "municipality": "'
 _NAMES = tuple(f.name for f in dataclasses.fields(Passage))
+PARSED_MAX = 20_000  # passages kept parsed by a loaded index (~25 MB)
 
 
 class BadPassageLine(ValueError):
@@ -62,22 +65,53 @@ def _parse(line: bytes, number: int) -> Passage:
                              "run `python -m retrieval build`") from exc
 
 
+class _LineFile:
+    """An open passages.jsonl and where each of its lines starts; a line is read (pread) when
+    asked for. The descriptor stays open, so an index swapped in meanwhile by an update does
+    not change what this one reads."""
+
+    def __init__(self, path: Path) -> None:
+        self.fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self.fd)
+        self.starts = np.zeros(1, dtype=np.int64)  # set by PassageLines._scan
+        self.count = 0
+
+    def line(self, i: int) -> bytes:
+        start, end = int(self.starts[i]), int(self.starts[i + 1])
+        data = os.pread(self.fd, end - start, start)
+        return data[:-1] if data.endswith(b"\n") else data
+
+    def lines(self) -> list[bytes]:
+        size = int(self.starts[-1])
+        data = os.pread(self.fd, size, 0)
+        out = data.split(b"\n")
+        if out and not out[-1]:
+            out.pop()
+        return out
+
+
 class PassageLines(Sequence[Passage]):
-    """Read-only and shared by threads: a race parses one line twice, to equal passages."""
+    """Read-only and shared by threads: a race parses one line twice, to equal passages.
+
+    A loaded index keeps only where each line starts (`_LineFile`), its ids and its
+    municipalities: ~10 MB at 100,000 passages instead of ~125 MB of lines; the lines
+    themselves are read when an update copies them."""
 
     def __init__(self, lines: list[bytes]) -> None:
-        self._lines = lines
+        self._lines: list[bytes] | None = lines
+        self._file: _LineFile | None = None
         self._parsed: dict[int, Passage] = {}
         self._heads: tuple[list[str], list[str]] | None = None  # computed once, carried over
         self._keys: np.ndarray | None = None
+        self._towns: list[str] | None = None
 
     @classmethod
     def read(cls, path: Path) -> PassageLines:
-        data = path.read_bytes()
-        lines = data.split(b"\n")
-        if lines and not lines[-1]:
-            lines.pop()
-        return cls(lines)
+        out = cls([])
+        out._lines = None
+        out._file = _LineFile(path)
+        out._scan()
+        return out
 
     @classmethod
     def of(cls, passages: Iterable[Passage]) -> PassageLines:
@@ -87,8 +121,46 @@ class PassageLines(Sequence[Passage]):
         out._heads = ([p.id for p in passages], [p.document_id for p in passages])
         return out
 
+    def _line(self, i: int) -> bytes:
+        if self._lines is not None:
+            return self._lines[i]
+        assert self._file is not None
+        return self._file.line(i)
+
+    def _scan(self) -> None:
+        """Ids, document ids and municipalities of every line, in one pass over the file."""
+        assert self._file is not None
+        ids: list[str] = []
+        docs: list[str] = []
+        towns: list[str] = []
+        names: dict[bytes, str] = {}  # one str per distinct document id and municipality
+        starts = [0]
+        with os.fdopen(os.dup(self._file.fd), "rb") as f:
+            f.seek(0)
+            for n, line in enumerate(f):
+                starts.append(starts[-1] + len(line))
+                m = _HEAD.match(line)
+                town = _town(line)
+                if m is None or town is None:  # escaped characters, or not our layout
+                    p = self._parsed[n] = _parse(line, n + 1)
+                    ids.append(p.id)
+                    docs.append(p.document_id)
+                    towns.append(p.municipality)
+                    continue
+                ids.append(m.group(1).decode("utf-8"))
+                doc, place = m.group(2), town
+                docs.append(names.get(doc) or names.setdefault(doc, doc.decode("utf-8")))
+                towns.append(names.get(place) or names.setdefault(place, place.decode("utf-8")))
+        self._heads = (ids, docs)
+        self._towns = towns
+        self._file.starts = np.asarray(starts, dtype=np.int64)
+        self._file.count = len(ids)
+
     def __len__(self) -> int:
-        return len(self._lines)
+        if self._lines is not None:
+            return len(self._lines)
+        assert self._file is not None
+        return self._file.count
 
     @overload
     def __getitem__(self, index: int) -> Passage: ...
@@ -100,32 +172,51 @@ class PassageLines(Sequence[Passage]):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         if index < 0:
-            index += len(self._lines)
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(f"passage {index} of {len(self)}")
         found = self._parsed.get(index)
         if found is None:
-            found = self._parsed[index] = _parse(self._lines[index], index + 1)
+            if len(self._parsed) >= PARSED_MAX and self._lines is None:
+                self._parsed.clear()  # bounded: a long-running app must not parse its way to all
+            found = self._parsed[index] = _parse(self._line(index), index + 1)
         return found
 
     def __iter__(self) -> Iterator[Passage]:
-        return (self[i] for i in range(len(self._lines)))
+        return (self[i] for i in range(len(self)))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, PassageLines):
-            return self._lines == other._lines
+            return self.lines == other.lines
         if isinstance(other, Sequence):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+            return len(self) == len(other) and all(
+                a == b for a, b in zip(self, other, strict=True))
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
 
     @property
     def lines(self) -> list[bytes]:
-        return self._lines
+        """Every line as written (read from the file when this store is file-backed)."""
+        if self._lines is not None:
+            return self._lines
+        assert self._file is not None
+        return self._file.lines()
 
     def heads(self) -> tuple[list[str], list[str]]:
         """(passage ids, document ids), read from the start of each line."""
         if self._heads is None:
-            self._heads = self._read_heads()
+            ids, docs = [], []
+            for n, line in enumerate(self.lines):
+                m = _HEAD.match(line)
+                if m is None:  # escaped characters, or not our layout: parse it
+                    p = self[n]
+                    ids.append(p.id)
+                    docs.append(p.document_id)
+                else:
+                    ids.append(m.group(1).decode("utf-8"))
+                    docs.append(m.group(2).decode("utf-8"))
+            self._heads = (ids, docs)
         return self._heads
 
     def keys(self) -> np.ndarray:
@@ -134,34 +225,20 @@ class PassageLines(Sequence[Passage]):
             self._keys = keys_of(self.heads()[0])
         return self._keys
 
-    def _read_heads(self) -> tuple[list[str], list[str]]:
-        ids: list[str] = []
-        docs: list[str] = []
-        for n, line in enumerate(self._lines):
-            m = _HEAD.match(line)
-            if m is None:  # escaped characters, or not our layout: parse it
-                p = self[n]
-                ids.append(p.id)
-                docs.append(p.document_id)
-            else:
-                ids.append(m.group(1).decode("utf-8"))
-                docs.append(m.group(2).decode("utf-8"))
-        return ids, docs
-
     def municipalities(self) -> list[str]:
         """Each passage's municipality, read from its line (it follows the text)."""
-        out: list[str] = []
-        for n, line in enumerate(self._lines):
-            at = line.rfind(_TOWN)
-            end = line.find(b'", ', at + len(_TOWN)) if at >= 0 else -1
-            value = line[at + len(_TOWN):end] if end >= 0 else b"\\"
-            out.append(self[n].municipality if b"\\" in value else value.decode("utf-8"))
-        return out
+        if self._towns is None:
+            self._towns = [
+                town.decode("utf-8") if (town := _town(line)) is not None else self[n].municipality
+                for n, line in enumerate(self.lines)
+            ]
+        return self._towns
 
     def taken(self, keep: np.ndarray) -> PassageLines:
         """The lines where ``keep`` is True, parsed passages carried over."""
         at = np.flatnonzero(keep).tolist()
-        out = PassageLines([self._lines[i] for i in at])
+        lines = self.lines
+        out = PassageLines([lines[i] for i in at])
         out._parsed = {j: self._parsed[i] for j, i in enumerate(at) if i in self._parsed}
         if self._heads is not None:
             out._heads = ([self._heads[0][i] for i in at], [self._heads[1][i] for i in at])
@@ -171,13 +248,24 @@ class PassageLines(Sequence[Passage]):
 
     def __add__(self, other: Sequence[Passage]) -> PassageLines:
         extra = other if isinstance(other, PassageLines) else PassageLines.of(other)
-        out = PassageLines(self._lines + extra._lines)
+        out = PassageLines(self.lines + extra.lines)
         out._parsed = {**self._parsed, **{len(self) + i: p for i, p in extra._parsed.items()}}
         if self._heads is not None and extra._heads is not None:
             out._heads = (self._heads[0] + extra._heads[0], self._heads[1] + extra._heads[1])
         if self._keys is not None:
             out._keys = np.concatenate([self._keys, extra.keys()])
         return out
+
+
+def _town(line: bytes) -> bytes | None:
+    """The municipality's raw value: the last '"municipality": "' is the field (quotes
+    inside values are escaped); None when it holds escapes, so the line is parsed instead."""
+    at = line.rfind(_TOWN)
+    if at < 0:
+        return None
+    end = line.find(b'", ', at + len(_TOWN))
+    value = line[at + len(_TOWN):end] if end >= 0 else b"\\"
+    return None if b"\\" in value else value
 
 
 def as_lines(passages: Sequence[Passage]) -> PassageLines:
