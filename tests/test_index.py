@@ -211,3 +211,32 @@ def test_a_town_filter_on_hnsw_is_exact(assistant: Assistant) -> None:
         exact = allowed[np.argsort(-(vectors[allowed] @ qv[0]), kind="stable")[:k]]
         _, ids = filtered_search(hnsw, qv, k, allowed)
         assert set(ids[0].tolist()) == set(exact.tolist())
+
+
+def test_passage_lines_read_ids_and_towns_from_the_lines_and_parse_on_use(tmp_path: Path) -> None:
+    """The shortcuts (ids, municipalities read from the raw line) agree with a full parse,
+    including values with quotes and backslashes, which fall back to parsing."""
+    from retrieval.passage_store import PassageLines
+    from retrieval.types import Passage
+
+    def passage(doc: str, n: int, town: str, text: str) -> Passage:
+        return Passage(id=f"{doc}#{n:03d}", document_id=doc, position=n, text=text,
+                       title="Plan", municipality=town, committee="Socialudvalget",
+                       kind="plan", period="2024", date="", source="s")
+
+    passages = [
+        passage("åby-plan", 0, "Åby", 'Teksten nævner "municipality": "Aarhus" i citat.'),
+        passage('rå"id', 1, "Ølund", "Backslash \\ og æøå."),
+        passage("ølund", 2, 'Sankt "Hans"', "Tekst."),
+    ]
+    path = tmp_path / "passages.jsonl"
+    path.write_bytes(b"".join(line + b"\n" for line in PassageLines.of(passages).lines))
+    read = PassageLines.read(path)
+    assert len(read) == 3
+    assert read.heads() == ([p.id for p in passages], [p.document_id for p in passages])
+    assert read.municipalities() == ["Åby", "Ølund", 'Sankt "Hans"']
+    assert list(read) == passages and read[-1] == passages[2]
+    both = read.taken(np.array([True, False, True])).__add__([passages[1]])
+    assert list(both) == [passages[0], passages[2], passages[1]]
+    with pytest.raises(IndexError):
+        read[3]
