@@ -196,8 +196,8 @@ def _incremental(cm: ingest.CorpusManifest, prints: Fingerprints, stored: Stored
     vectors = embedder.encode_passages([embed_text(p) for p in fresh],
                                        show_progress=show_progress)
     id_map = _updated_vectors(stored.id_map, stored.keys, keep, fresh, vectors)
-    lexical = stored.lexical.update(keep, fresh)
     passages = stored.passages.taken(keep) + fresh
+    lexical = stored.lexical.update(keep, fresh, passages)
 
     counts = _counts(fresh)
     sources = {i: r for i, r in records.items() if i not in drop}

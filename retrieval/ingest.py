@@ -46,6 +46,7 @@ FIELD_ORDER = ("id", "file", "title", "municipality", "committee", "kind", "peri
                "source", "url")
 _HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z_]+)\s*\]\]?\s*(#.*)?$")
 _PARSED: dict[tuple[str, int, int, int], dict[str, Any]] = {}
+_VERSIONS: dict[str, str] = {}  # file suffix → extractor_version
 CACHE_MIN_BYTES = 256 << 10  # a smaller documents.toml parses in milliseconds: no cache file
 _SLUG_LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "ae", "Ø": "oe", "Å": "aa"})
 
@@ -171,7 +172,10 @@ def fingerprint(folder: Path, fields: Mapping[str, str],
     path = folder / fields["file"]
     st = path.stat()
     stat = [st.st_size, st.st_mtime_ns]
-    h = hashlib.sha256(f"{PIPELINE_VERSION}|{extractor_version(path)}|".encode())
+    suffix = path.suffix.lower()
+    if suffix not in _VERSIONS:  # package metadata, read once per file type and process
+        _VERSIONS[suffix] = extractor_version(path)
+    h = hashlib.sha256(f"{PIPELINE_VERSION}|{_VERSIONS[suffix]}|".encode())
     h.update(json.dumps(sorted(fields.items()), ensure_ascii=False).encode("utf-8"))
     meta = h.hexdigest()[:16]
     if record and record.get("meta") == meta and record.get("stat") == stat:

@@ -63,10 +63,13 @@ class LexicalIndex:
         return _scored(tuple(vocab), counts, _column_sums(counts), passages,
                        retriever or BM25Retriever())
 
-    def update(self, keep: np.ndarray, added: Sequence[Passage]) -> LexicalIndex:
-        """Drop the rows where ``keep`` is False, append ``added``, and rescore."""
+    def update(self, keep: np.ndarray, added: Sequence[Passage],
+               passages: Sequence[Passage] | None = None) -> LexicalIndex:
+        """Drop the rows where ``keep`` is False, append ``added``, and rescore. ``passages``,
+        when the caller has it, is that result already (the kept passages, then ``added``)."""
         retriever = self.retriever
-        passages = as_lines(retriever.passages).taken(keep) + added
+        if passages is None:
+            passages = as_lines(retriever.passages).taken(keep) + added
         vocab = {w: i for i, w in enumerate(self.words)}
         new = _count(added, vocab)
         # Word totals updated by what left and what came, not summed again over 100,000 rows.
