@@ -173,7 +173,7 @@ def save_index(
     try:
         faiss.write_index(id_map, str(tmp / FAISS_FILE))
         with (tmp / PASSAGES_FILE).open("wb") as f:
-            f.writelines(line + b"\n" for line in passages.lines)
+            passages.write_to(f)
         lexical.save(tmp / BM25_DIR)
         lexical_files = sorted(f"{BM25_DIR}/{p.name}" for p in (tmp / BM25_DIR).iterdir())
         names = [FAISS_FILE, PASSAGES_FILE, *lexical_files]

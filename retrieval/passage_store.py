@@ -22,7 +22,7 @@ import re
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import overload
+from typing import BinaryIO, overload
 
 import numpy as np
 
@@ -94,11 +94,12 @@ class PassageLines(Sequence[Passage]):
     """Read-only and shared by threads: a race parses one line twice, to equal passages.
 
     A loaded index keeps only where each line starts (`_LineFile`), its ids and its
-    municipalities: ~10 MB at 100,000 passages instead of ~125 MB of lines; the lines
-    themselves are read when an update copies them."""
+    municipalities: ~10 MB at 100,000 passages instead of ~125 MB of lines. Passages added
+    after it are held as lines in memory (``_lines``, after the file's), so adding a document
+    copies the file as it is (`write_to`) and appends, without reading its lines."""
 
     def __init__(self, lines: list[bytes]) -> None:
-        self._lines: list[bytes] | None = lines
+        self._lines = lines
         self._file: _LineFile | None = None
         self._parsed: dict[int, Passage] = {}
         self._heads: tuple[list[str], list[str]] | None = None  # computed once, carried over
@@ -108,7 +109,6 @@ class PassageLines(Sequence[Passage]):
     @classmethod
     def read(cls, path: Path) -> PassageLines:
         out = cls([])
-        out._lines = None
         out._file = _LineFile(path)
         out._scan()
         return out
@@ -121,11 +121,16 @@ class PassageLines(Sequence[Passage]):
         out._heads = ([p.id for p in passages], [p.document_id for p in passages])
         return out
 
+    @property
+    def _base(self) -> int:
+        """How many lines come from the file."""
+        return self._file.count if self._file is not None else 0
+
     def _line(self, i: int) -> bytes:
-        if self._lines is not None:
-            return self._lines[i]
-        assert self._file is not None
-        return self._file.line(i)
+        if i < self._base:
+            assert self._file is not None
+            return self._file.line(i)
+        return self._lines[i - self._base]
 
     def _scan(self) -> None:
         """Ids, document ids and municipalities of every line, in one pass over the file."""
@@ -157,10 +162,7 @@ class PassageLines(Sequence[Passage]):
         self._file.count = len(ids)
 
     def __len__(self) -> int:
-        if self._lines is not None:
-            return len(self._lines)
-        assert self._file is not None
-        return self._file.count
+        return self._base + len(self._lines)
 
     @overload
     def __getitem__(self, index: int) -> Passage: ...
@@ -177,7 +179,7 @@ class PassageLines(Sequence[Passage]):
             raise IndexError(f"passage {index} of {len(self)}")
         found = self._parsed.get(index)
         if found is None:
-            if len(self._parsed) >= PARSED_MAX and self._lines is None:
+            if len(self._parsed) >= PARSED_MAX and self._file is not None:
                 self._parsed.clear()  # bounded: a long-running app must not parse its way to all
             found = self._parsed[index] = _parse(self._line(index), index + 1)
         return found
@@ -197,11 +199,28 @@ class PassageLines(Sequence[Passage]):
 
     @property
     def lines(self) -> list[bytes]:
-        """Every line as written (read from the file when this store is file-backed)."""
-        if self._lines is not None:
+        """Every line as written (those in the file read from it)."""
+        if self._file is None:
             return self._lines
-        assert self._file is not None
-        return self._file.lines()
+        return self._file.lines() + self._lines
+
+    def write_to(self, out: BinaryIO) -> None:
+        """Write passages.jsonl: the file's part copied by the kernel, then the other lines."""
+        if self._file is not None and self._file.count:
+            out.flush()
+            size, done = int(self._file.starts[-1]), 0
+            while done < size:
+                try:
+                    step = os.copy_file_range(self._file.fd, out.fileno(), size - done, done)
+                except OSError:  # a file system without it: copy through user space
+                    step = out.write(os.pread(self._file.fd, min(size - done, 1 << 24), done))
+                    out.flush()
+                if step <= 0:
+                    raise OSError(f"could not copy passages: {done} of {size} bytes written")
+                done += step
+            if os.pread(self._file.fd, 1, size - 1) != b"\n":
+                out.write(b"\n")
+        out.writelines(line + b"\n" for line in self._lines)
 
     def heads(self) -> tuple[list[str], list[str]]:
         """(passage ids, document ids), read from the start of each line."""
@@ -236,6 +255,8 @@ class PassageLines(Sequence[Passage]):
 
     def taken(self, keep: np.ndarray) -> PassageLines:
         """The lines where ``keep`` is True, parsed passages carried over."""
+        if keep.all():
+            return self  # nothing removed (an added document): no line read
         at = np.flatnonzero(keep).tolist()
         lines = self.lines
         out = PassageLines([lines[i] for i in at])
@@ -248,7 +269,8 @@ class PassageLines(Sequence[Passage]):
 
     def __add__(self, other: Sequence[Passage]) -> PassageLines:
         extra = other if isinstance(other, PassageLines) else PassageLines.of(other)
-        out = PassageLines(self.lines + extra.lines)
+        out = PassageLines(self._lines + extra.lines)
+        out._file = self._file
         out._parsed = {**self._parsed, **{len(self) + i: p for i, p in extra._parsed.items()}}
         if self._heads is not None and extra._heads is not None:
             out._heads = (self._heads[0] + extra._heads[0], self._heads[1] + extra._heads[1])

@@ -240,3 +240,9 @@ def test_passage_lines_read_ids_and_towns_from_the_lines_and_parse_on_use(tmp_pa
     assert list(both) == [passages[0], passages[2], passages[1]]
     with pytest.raises(IndexError):
         read[3]
+    grown = read.taken(np.ones(3, dtype=bool)).__add__([passage("ny", 0, "Åby", "Ny tekst.")])
+    again = tmp_path / "again.jsonl"
+    with again.open("wb") as f:
+        grown.write_to(f)  # the file's lines copied as they are, the new one appended
+    assert again.read_bytes() == path.read_bytes() + grown.lines[-1] + b"\n"
+    assert list(PassageLines.read(again)) == [*passages, grown[3]]
