@@ -77,6 +77,9 @@ def server(full_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         "SPORG_INDEX": str(full_index),
         "SPORG_CORPUS": str(CORPUS),
         "SPORG_FEEDBACK_DB": str(folder / "feedback.sqlite3"),
+        # Every socket of the server guarded: a real session must not reach the network.
+        "SPORG_NETGUARD_LOG": str(folder / "network.log"),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "netguard_site"), str(ROOT)]),
     }
     log = (folder / "streamlit.log").open("w")
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -104,6 +107,8 @@ def server(full_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+    tried = (folder / "network.log").read_text("utf-8") if (folder / "network.log").exists() else ""
+    assert tried == "", f"the server tried to reach the network: {tried}"
 
 
 @pytest.fixture(scope="module")

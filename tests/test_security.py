@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import tomllib
+import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
@@ -100,6 +101,48 @@ def test_a_hub_model_name_fails_fast_and_clearly_without_touching_the_network() 
 def test_the_app_sends_no_usage_statistics_however_it_is_started() -> None:
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text("utf-8"))
     assert config["browser"]["gatherUsageStats"] is False
+
+
+def test_the_app_server_as_make_run_starts_it_tries_no_network(
+    full_index: Path, tmp_path: Path
+) -> None:
+    """A real `streamlit run app.py` (only the port added), its sockets guarded by
+    tests/netguard_site: starting, serving the page and a health check reach nothing outside
+    loopback. Streamlit alone would look up its "External URL" at checkip.amazonaws.com."""
+    guard_log = tmp_path / "network.log"
+    env = {**os.environ, "SPORG_INDEX": str(full_index), "SPORG_CORPUS": str(CORPUS),
+           "SPORG_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3"),
+           "SPORG_NETGUARD_LOG": str(guard_log),
+           "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "netguard_site"), str(ROOT)])}
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = (tmp_path / "streamlit.log").open("w")
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py",
+                               "--server.port", str(port)], cwd=ROOT, env=env, stdout=out,
+                              stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not _serves(f"http://127.0.0.1:{port}/_stcore/health"):
+            assert server.poll() is None and time.monotonic() < deadline, "did not start"
+            time.sleep(0.5)
+        assert _serves(f"http://127.0.0.1:{port}/")
+        time.sleep(2)  # the start-up banner is printed after the server is up
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        out.close()
+    assert "URL" in (tmp_path / "streamlit.log").read_text("utf-8")  # it did print its banner
+    tried = guard_log.read_text("utf-8").splitlines() if guard_log.exists() else []
+    assert tried == []
+
+
+def _serves(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
 
 
 # -- nothing personal stored or logged ---------------------------------------------------------
