@@ -91,7 +91,9 @@ class Assistant:
         dense.attach(stored.passages, stored.faiss_index)
         lexical = stored.lexical.retriever  # the saved BM25 index: nothing re-analysed at start
         municipalities = [Municipality(**m) for m in stored.manifest.get("municipalities", [])]
-        return cls(dense, lexical, municipalities, manifest=stored.manifest)
+        # Per-document records (11,000 at 100,000 passages) are for updates, not for answering.
+        manifest = {k: v for k, v in stored.manifest.items() if k != "sources"}
+        return cls(dense, lexical, municipalities, manifest=manifest)
 
     # -- answering -----------------------------------------------------------------------
     def contact(self, municipality: str) -> Municipality | None:
