@@ -94,9 +94,10 @@ def _parsed(manifest: Path) -> dict[str, Any]:
 
 
 def _cache_file(key: tuple[str, int, int, int]) -> Path:
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    from retrieval.embedding import models_dir  # the project's cache ($SPORG_CACHE)
+
     name = hashlib.sha256(key[0].encode("utf-8")).hexdigest()[:16]
-    return root / "sporg-socialudvalget" / "manifests" / f"{name}.json"
+    return models_dir().parent / "manifests" / f"{name}.json"
 
 
 def _cached(key: tuple[str, int, int, int]) -> dict[str, Any] | None:
