@@ -122,9 +122,9 @@ class BM25Retriever(Retriever):
         if not terms:
             return 1.0
         # 'a', 'b', '1' are in every corpus's vocabulary and say nothing about the question: a
-        # pasted table of single characters must not count as a question we know the words of.
-        terms = [t for t in terms if len(t) > 1]
-        if not terms:
+        # pasted table of single characters, with no word of two letters, is not a question we
+        # know the words of.
+        if not any(sum(ch.isalpha() for ch in t) > 1 for t in terms):
             return 0.0
         vocab = state.bm25.vocab_dict
         return sum(t in vocab for t in terms) / len(terms)
