@@ -10,7 +10,14 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
-from retrieval.assistant import DEFAULT_RETRIEVER, Assistant, BadQuestion, build, is_current
+from retrieval.assistant import (
+    DEFAULT_RETRIEVER,
+    Assistant,
+    BadQuestion,
+    build,
+    is_current,
+    validate_question,
+)
 from retrieval.corpus import CorpusError
 from retrieval.index_store import IndexUnusable
 from retrieval.types import Answer
@@ -42,6 +49,13 @@ def _questions(args: list[str], stdin: TextIO) -> Iterator[str]:
 
 
 def cmd_ask(ns: argparse.Namespace) -> int:
+    if ns.question and ns.question != ["-"]:
+        given = list(_questions(ns.question, sys.stdin))
+        reasons = [_unusable(q) for q in given]
+        if all(reasons):  # nothing to search: say so at once, without loading the model
+            for question, reason in zip(given, reasons, strict=True):
+                _fail(reason, ns.json, question)
+            return 1
     try:
         assistant = Assistant.load(ns.index, model=ns.model)
     except (IndexUnusable, CorpusError) as exc:
@@ -61,6 +75,15 @@ def cmd_ask(ns: argparse.Namespace) -> int:
             _print_answer(answer, sys.stdout)
             sys.stdout.flush()
     return status
+
+
+def _unusable(question: str) -> str:
+    """Why a question cannot be searched, in Danish, or '' when it can."""
+    try:
+        validate_question(question)
+    except BadQuestion as exc:
+        return str(exc)
+    return ""
 
 
 def _fail(reason: str, as_json: bool, question: str | None = None) -> int:
