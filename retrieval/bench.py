@@ -616,6 +616,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                       str(queries)))
         results["faiss"].sort(key=lambda r: r["passages"])
         _write(results, Path(ns.out))
+    _write(results, Path(ns.out))  # also when only encode-bound sizes were (re)measured
     print(json.dumps(results, ensure_ascii=False))
     print(table(results))
     print(faiss_table(results))
