@@ -6,7 +6,8 @@ index/
   passages.jsonl   one passage per line, in vector order
   bm25/            the lexical index (retrieval/lexical_index.py)
   manifest.json    model, dimension, index type, corpus hash, per-document hashes, format
-                   version, file checksums
+                   version, each file's size and SHA-256 (loading checks every size and the
+                   checksums of small files; `damaged_files(full=True)` checks them all)
 
 Every write goes to a temporary sibling folder that is swapped in with two renames; if the
 process dies between them, the next read restores `<folder>.old`. So an interrupted build or
