@@ -49,7 +49,7 @@ def show_answer(answer: dict[str, Any]) -> None:
             st.markdown(marked_excerpt(shown))
             st.markdown(f"**Kilde:** {citation(hit)}")
             with st.expander("Vis hele kilden"):
-                st.markdown(document_view(shown, helper.passages))
+                st.markdown(document_view(shown, helper.document(shown.passage.document_id)))
     support.feedback_widget(answer, mode="borger")
 
 

@@ -100,9 +100,9 @@ def warm_up(assistant: Assistant, batch: int = 16, limit: int = 5000) -> int:
     for passage in assistant.passages:
         texts.update(dict.fromkeys(split_sentences(passage.text)))
         texts.update(dict.fromkeys(windows(passage)))
+        if len(texts) > limit:  # a large corpus: stop reading passages at once
+            return 0
     todo = list(texts)
-    if len(todo) > limit:
-        return 0
     try:
         for start in range(0, len(todo), batch):
             if _stopping.is_set():
@@ -194,7 +194,7 @@ def _purge(path: str) -> int:
 
 def kinds(assistant: Assistant) -> list[str]:
     """Document types in the corpus, as stored (see KIND_NAMES for the Danish labels)."""
-    return sorted({p.kind for p in assistant.passages})
+    return assistant.kinds
 
 
 def kind_label(kind: str) -> str:

@@ -5,6 +5,7 @@ One Assistant is loaded per process and shared read-only by every session and th
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -118,6 +119,27 @@ class Assistant:
     def covered(self) -> list[str]:
         """Municipalities the corpus has documents from."""
         return sorted(name for name, _ in self._towns.values())
+
+    @functools.cached_property
+    def _documents(self) -> dict[str, list[int]]:
+        """document id → its passages' positions, in index order, made once (on first use)."""
+        doc_ids = (self.passages.heads()[1] if isinstance(self.passages, PassageLines)
+                   else [p.document_id for p in self.passages])
+        found: dict[str, list[int]] = {}
+        for i, doc_id in enumerate(doc_ids):
+            found.setdefault(doc_id, []).append(i)
+        return found
+
+    def document(self, document_id: str) -> list[Passage]:
+        """One document's passages in reading order ("Vis hele kilden"), without reading the
+        other documents' passages: at 100,000 passages a scan would parse them all."""
+        passages = [self.passages[i] for i in self._documents.get(document_id, [])]
+        return sorted(passages, key=lambda p: p.position)
+
+    @functools.cached_property
+    def kinds(self) -> list[str]:
+        """Document types in the corpus (one passage read per document), for the filters."""
+        return sorted({self.passages[at[0]].kind for at in self._documents.values()})
 
     def ask(
         self, question: str, k: int = 5, retriever: str = DEFAULT_RETRIEVER,

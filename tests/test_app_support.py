@@ -100,3 +100,17 @@ def test_reply_is_never_blank(assistant: Assistant) -> None:
     for typed in ("", "?", "x" * 5000, "<script>alert(1)</script>", "😀😀😀", "'; DROP TABLE"):
         answer = reply(assistant, typed)
         assert answer["message"].strip(), typed
+
+
+def test_a_documents_passages_and_the_kinds_come_without_a_scan_and_match_one(
+    assistant: Assistant,
+) -> None:
+    everything = [assistant.passages[i] for i in range(len(assistant.passages))]
+    documents = {p.document_id for p in everything}
+    assert len(documents) == 5
+    for doc_id in documents:
+        scanned = sorted((p for p in everything if p.document_id == doc_id),
+                         key=lambda p: p.position)  # fmt: skip
+        assert assistant.document(doc_id) == scanned
+    assert assistant.document("no-such-document") == []
+    assert assistant.kinds == sorted({p.kind for p in everything})
