@@ -46,6 +46,10 @@ FIELD_ORDER = ("id", "file", "title", "municipality", "committee", "kind", "peri
                "source", "url")
 _HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z_]+)\s*\]\]?\s*(#.*)?$")
 _PARSED: dict[tuple[str, int, int, int], dict[str, Any]] = {}
+# The same version's entries and municipalities once validated (files are checked each time).
+_VALID: dict[tuple[str, int, int, int], tuple[tuple[dict[str, str], ...],
+                                               tuple[dict[str, str], ...]]] = {}
+_METAS: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}  # see `fingerprint`
 _VERSIONS: dict[str, str] = {}  # file suffix → extractor_version
 CACHE_MIN_BYTES = 256 << 10  # a smaller documents.toml parses in milliseconds: no cache file
 _SLUG_LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "ae", "Ø": "oe", "Å": "aa"})
@@ -81,6 +85,11 @@ def _parsed(manifest: Path) -> dict[str, Any]:
     """tomllib.loads, once per version of the file: 11,000 entries take 1-3 s to parse, so a
     large manifest's parse is also kept on disk as JSON (read in well under 0.1 s), for the
     next command, under the file's size, mtime and inode (as git trusts its index)."""
+    return _parsed_version(manifest)[1]
+
+
+def _parsed_version(manifest: Path) -> tuple[tuple[str, int, int, int], dict[str, Any]]:
+    """`_parsed`, with the version (stat key) it is of."""
     key = _stat_key(manifest)
     if key not in _PARSED:
         data = _cached(key)
@@ -90,7 +99,7 @@ def _parsed(manifest: Path) -> dict[str, Any]:
             except tomllib.TOMLDecodeError as exc:
                 raise CorpusError(f"{manifest}: not valid TOML ({exc})") from exc
         _remember(key, data)
-    return _PARSED[key]  # read-only: callers copy what they keep
+    return key, _PARSED[key]  # read-only: callers copy what they keep
 
 
 def _cache_file(key: tuple[str, int, int, int]) -> Path:
@@ -114,6 +123,8 @@ def _remember(key: tuple[str, int, int, int], data: dict[str, Any]) -> None:
     """In this process; and on disk when the manifest is large and its values are JSON's."""
     _PARSED.clear()  # keep one version: the cache is for one command's repeated reads
     _PARSED[key] = data
+    for old in [k for k in _VALID if k != key]:
+        del _VALID[old]
     if key[1] < CACHE_MIN_BYTES or _cached(key) is not None:
         return
     try:
@@ -135,7 +146,23 @@ def read_manifest(folder: Path | str) -> CorpusManifest:
     manifest = folder / MANIFEST
     if not manifest.is_file():
         raise CorpusError(f"{manifest} not found: a corpus folder needs a {MANIFEST} manifest")
-    data = _parsed(manifest)
+    key, data = _parsed_version(manifest)
+    if key not in _VALID:
+        _VALID[key] = _validated(manifest, data)
+    entries, municipalities = _VALID[key]
+    for i, fields in enumerate(entries, 1):
+        if not os.path.isfile(os.path.join(folder, fields["file"])):
+            where = f"{manifest} [[document]] #{i} ({fields['id']})"
+            raise CorpusError(
+                f"{where}: file {folder / fields['file']} not found; fix 'file' or add the file"
+            )
+    return CorpusManifest(folder, entries, municipalities)
+
+
+def _validated(manifest: Path, data: Mapping[str, Any]
+               ) -> tuple[tuple[dict[str, str], ...], tuple[dict[str, str], ...]]:
+    """The manifest's entries and municipalities, checked as `load_corpus` checks them (but
+    for the files: `read_manifest` checks those at every call)."""
     unknown = sorted(set(data) - {"document", "municipality"})
     if unknown:
         raise CorpusError(
@@ -156,12 +183,8 @@ def read_manifest(folder: Path | str) -> CorpusManifest:
         if fields["id"] in seen:
             raise CorpusError(f"{where}: duplicate id {fields['id']!r}")
         seen.add(fields["id"])
-        if not (folder / fields["file"]).is_file():
-            raise CorpusError(
-                f"{where}: file {folder / fields['file']} not found; fix 'file' or add the file"
-            )
         entries.append(fields)
-    return CorpusManifest(folder, tuple(entries), tuple(municipalities))
+    return tuple(entries), tuple(municipalities)
 
 
 def fingerprint(folder: Path, fields: Mapping[str, str],
@@ -171,14 +194,20 @@ def fingerprint(folder: Path, fields: Mapping[str, str],
     everything but the file) and ``stat`` (size, mtime): when both equal those an index
     ``record`` kept, the file is not read again, as git trusts its index."""
     path = folder / fields["file"]
-    st = path.stat()
+    st = os.stat(path)
     stat = [st.st_size, st.st_mtime_ns]
     suffix = path.suffix.lower()
     if suffix not in _VERSIONS:  # package metadata, read once per file type and process
         _VERSIONS[suffix] = extractor_version(path)
-    h = hashlib.sha256(f"{PIPELINE_VERSION}|{_VERSIONS[suffix]}|".encode())
-    h.update(json.dumps(sorted(fields.items()), ensure_ascii=False).encode("utf-8"))
-    meta = h.hexdigest()[:16]
+    # The metadata's hash, once per process (`add` fingerprints the corpus twice).
+    items = tuple(sorted(fields.items()))
+    meta = _METAS.get((_VERSIONS[suffix], items), "")
+    if not meta:
+        h = hashlib.sha256(f"{PIPELINE_VERSION}|{_VERSIONS[suffix]}|".encode())
+        h.update(json.dumps(items, ensure_ascii=False).encode("utf-8"))
+        if len(_METAS) > 1_000_000:
+            _METAS.clear()
+        meta = _METAS[_VERSIONS[suffix], items] = h.hexdigest()[:16]
     if record and record.get("meta") == meta and record.get("stat") == stat:
         return {"source": record["source"], "meta": meta, "stat": stat}
     h = hashlib.sha256(meta.encode())
@@ -330,12 +359,19 @@ def add_files(
             tables = "".join(_toml_table(fields) for _, fields in planned)
             if tomllib.loads(tables).get("document") != [f for _, f in planned]:
                 raise CorpusError(f"could not write {[f['id'] for _, f in planned]} as TOML")
-            data = _parsed(folder / MANIFEST)
+            old_key, data = _parsed_version(folder / MANIFEST)
+            valid = _VALID.get(old_key)
             text = read_text(folder / MANIFEST).rstrip("\n") + "\n" + tables
             _replace(folder / MANIFEST, text)
-            # What we appended reads back as these tables, so the rest need not be parsed again.
-            _remember(_stat_key(folder / MANIFEST), {
+            # What we appended reads back as these tables, so the rest need not be parsed again,
+            # nor validated: the new tables were validated above, their ids are new.
+            new_key = _stat_key(folder / MANIFEST)
+            _remember(new_key, {
                 **data, "document": [*data.get("document", []), *(f for _, f in planned)]})
+            if valid is not None:
+                _VALID[new_key] = (
+                    (*valid[0], *(validate_entry(dict(f), str(p)) for p, f in planned)),
+                    valid[1])
     except BaseException:
         for target in copied:
             target.unlink(missing_ok=True)
