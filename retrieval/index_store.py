@@ -321,7 +321,7 @@ def load_index(
             f"{folder / FAISS_FILE} holds a {type(id_map).__name__}, not an IndexIDMap2: "
             f"run `{REBUILD}`"
         )
-    passages = PassageLines.read(folder / PASSAGES_FILE)
+    passages = PassageLines.read(folder / PASSAGES_FILE, towns=not for_update)
     if id_map.ntotal != len(passages) or manifest.get("passages") != len(passages):
         raise IndexUnusable(
             f"{folder}/ is out of step: {id_map.ntotal} vectors, {len(passages)} passages, "
