@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,16 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _sealed(path: Path) -> str:
+    """The file's sha256, once it is synced to disk. Hashing and syncing both run without
+    the GIL, so `save_index` seals its files side by side: one file's checksum is computed
+    while another's pages are written out."""
+    digest = _sha256(path)
+    with path.open("rb") as f:
+        os.fsync(f.fileno())
+    return digest
+
+
 def package_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -178,6 +189,9 @@ def save_index(
         lexical.save(tmp / BM25_DIR)
         lexical_files = sorted(f"{BM25_DIR}/{p.name}" for p in (tmp / BM25_DIR).iterdir())
         names = [FAISS_FILE, PASSAGES_FILE, *lexical_files]
+        with ThreadPoolExecutor(max_workers=3) as pool:  # every file synced before the swap
+            digests = dict(zip(names, pool.map(lambda name: _sealed(tmp / name), names),
+                               strict=True))
         inner = faiss.downcast_index(id_map.index)
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -192,16 +206,15 @@ def save_index(
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "package_version": package_version(),
             "bm25": lexical.retriever.params,
-            "files": {name: _sha256(tmp / name) for name in names},
+            "files": digests,
             "sizes": {name: (tmp / name).stat().st_size for name in names},
             **(extra or {}),
         }
         (tmp / MANIFEST_FILE).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
-        for name in [*names, MANIFEST_FILE]:
-            with (tmp / name).open("rb") as f:
-                os.fsync(f.fileno())
+        with (tmp / MANIFEST_FILE).open("rb") as f:
+            os.fsync(f.fileno())
         old = folder.with_name(folder.name + ".old")
         if old.exists():
             shutil.rmtree(old)
@@ -321,7 +334,7 @@ def load_index(
             f"{folder / FAISS_FILE} holds a {type(id_map).__name__}, not an IndexIDMap2: "
             f"run `{REBUILD}`"
         )
-    passages = PassageLines.read(folder / PASSAGES_FILE)
+    passages = PassageLines.read(folder / PASSAGES_FILE, towns=not for_update)
     if id_map.ntotal != len(passages) or manifest.get("passages") != len(passages):
         raise IndexUnusable(
             f"{folder}/ is out of step: {id_map.ntotal} vectors, {len(passages)} passages, "

@@ -46,6 +46,12 @@ FIELD_ORDER = ("id", "file", "title", "municipality", "committee", "kind", "peri
                "source", "url")
 _HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z_]+)\s*\]\]?\s*(#.*)?$")
 _PARSED: dict[tuple[str, int, int, int], dict[str, Any]] = {}
+# The same version's entries and municipalities once validated (files are checked each time).
+_VALID: dict[tuple[str, int, int, int], tuple[tuple[dict[str, str], ...],
+                                               tuple[dict[str, str], ...]]] = {}
+_SUFFIXES: dict[str, str] = {}  # manifest 'file' → its suffix, lowercased
+_CLEAN: set[tuple[str, int, int, int]] = set()  # versions whose data JSON keeps as it is
+_METAS: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}  # see `fingerprint`
 _VERSIONS: dict[str, str] = {}  # file suffix → extractor_version
 CACHE_MIN_BYTES = 256 << 10  # a smaller documents.toml parses in milliseconds: no cache file
 _SLUG_LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "ae", "Ø": "oe", "Å": "aa"})
@@ -81,16 +87,23 @@ def _parsed(manifest: Path) -> dict[str, Any]:
     """tomllib.loads, once per version of the file: 11,000 entries take 1-3 s to parse, so a
     large manifest's parse is also kept on disk as JSON (read in well under 0.1 s), for the
     next command, under the file's size, mtime and inode (as git trusts its index)."""
+    return _parsed_version(manifest)[1]
+
+
+def _parsed_version(manifest: Path) -> tuple[tuple[str, int, int, int], dict[str, Any]]:
+    """`_parsed`, with the version (stat key) it is of."""
     key = _stat_key(manifest)
     if key not in _PARSED:
         data = _cached(key)
-        if data is None:
+        if data is not None:
+            _remember(key, data, stored=True)
+        else:
             try:
                 data = tomllib.loads(read_text(manifest))
             except tomllib.TOMLDecodeError as exc:
                 raise CorpusError(f"{manifest}: not valid TOML ({exc})") from exc
-        _remember(key, data)
-    return _PARSED[key]  # read-only: callers copy what they keep
+            _remember(key, data)
+    return key, _PARSED[key]  # read-only: callers copy what they keep
 
 
 def _cache_file(key: tuple[str, int, int, int]) -> Path:
@@ -110,16 +123,27 @@ def _cached(key: tuple[str, int, int, int]) -> dict[str, Any] | None:
     return record["data"] if record.get("key") == list(key) else None
 
 
-def _remember(key: tuple[str, int, int, int], data: dict[str, Any]) -> None:
-    """In this process; and on disk when the manifest is large and its values are JSON's."""
+def _remember(key: tuple[str, int, int, int], data: dict[str, Any], stored: bool = False,
+              clean: bool = False) -> None:
+    """In this process; and on disk when the manifest is large and its values are JSON's.
+
+    ``stored``: ``data`` was just read from the disk cache under this key (nothing to write);
+    ``clean``: ``data`` is known to survive JSON unchanged (no need to check it)."""
     _PARSED.clear()  # keep one version: the cache is for one command's repeated reads
     _PARSED[key] = data
-    if key[1] < CACHE_MIN_BYTES or _cached(key) is not None:
+    for old in [k for k in _VALID if k != key]:
+        del _VALID[old]
+    _CLEAN.clear()
+    if stored:
+        _CLEAN.add(key)
+        return
+    if key[1] < CACHE_MIN_BYTES:
         return
     try:
         text = json.dumps({"key": list(key), "data": data}, ensure_ascii=False)
-        if json.loads(text)["data"] != data:  # e.g. TOML dates: no cache, parse each time
+        if not clean and json.loads(text)["data"] != data:  # e.g. TOML dates: no cache
             return
+        _CLEAN.add(key)
         path = _cache_file(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}")
@@ -135,7 +159,23 @@ def read_manifest(folder: Path | str) -> CorpusManifest:
     manifest = folder / MANIFEST
     if not manifest.is_file():
         raise CorpusError(f"{manifest} not found: a corpus folder needs a {MANIFEST} manifest")
-    data = _parsed(manifest)
+    key, data = _parsed_version(manifest)
+    if key not in _VALID:
+        _VALID[key] = _validated(manifest, data)
+    entries, municipalities = _VALID[key]
+    for i, fields in enumerate(entries, 1):
+        if not os.path.isfile(os.path.join(folder, fields["file"])):
+            where = f"{manifest} [[document]] #{i} ({fields['id']})"
+            raise CorpusError(
+                f"{where}: file {folder / fields['file']} not found; fix 'file' or add the file"
+            )
+    return CorpusManifest(folder, entries, municipalities)
+
+
+def _validated(manifest: Path, data: Mapping[str, Any]
+               ) -> tuple[tuple[dict[str, str], ...], tuple[dict[str, str], ...]]:
+    """The manifest's entries and municipalities, checked as `load_corpus` checks them (but
+    for the files: `read_manifest` checks those at every call)."""
     unknown = sorted(set(data) - {"document", "municipality"})
     if unknown:
         raise CorpusError(
@@ -156,12 +196,8 @@ def read_manifest(folder: Path | str) -> CorpusManifest:
         if fields["id"] in seen:
             raise CorpusError(f"{where}: duplicate id {fields['id']!r}")
         seen.add(fields["id"])
-        if not (folder / fields["file"]).is_file():
-            raise CorpusError(
-                f"{where}: file {folder / fields['file']} not found; fix 'file' or add the file"
-            )
         entries.append(fields)
-    return CorpusManifest(folder, tuple(entries), tuple(municipalities))
+    return tuple(entries), tuple(municipalities)
 
 
 def fingerprint(folder: Path, fields: Mapping[str, str],
@@ -170,19 +206,28 @@ def fingerprint(folder: Path, fields: Mapping[str, str],
     pipeline or its extractor does. Returned with the parts it is made of, ``meta`` (hash of
     everything but the file) and ``stat`` (size, mtime): when both equal those an index
     ``record`` kept, the file is not read again, as git trusts its index."""
-    path = folder / fields["file"]
-    st = path.stat()
+    # Plain strings until the file must be read: 11,000 Path objects per call cost ~0.05 s.
+    st = os.stat(os.path.join(folder, fields["file"]))
     stat = [st.st_size, st.st_mtime_ns]
-    suffix = path.suffix.lower()
+    suffix = _SUFFIXES.get(fields["file"]) or Path(fields["file"]).suffix.lower()
+    if len(_SUFFIXES) > 1_000_000:
+        _SUFFIXES.clear()
+    _SUFFIXES[fields["file"]] = suffix
     if suffix not in _VERSIONS:  # package metadata, read once per file type and process
-        _VERSIONS[suffix] = extractor_version(path)
-    h = hashlib.sha256(f"{PIPELINE_VERSION}|{_VERSIONS[suffix]}|".encode())
-    h.update(json.dumps(sorted(fields.items()), ensure_ascii=False).encode("utf-8"))
-    meta = h.hexdigest()[:16]
+        _VERSIONS[suffix] = extractor_version(folder / fields["file"])
+    # The metadata's hash, once per process (`add` fingerprints the corpus twice).
+    items = tuple(sorted(fields.items()))
+    meta = _METAS.get((_VERSIONS[suffix], items), "")
+    if not meta:
+        h = hashlib.sha256(f"{PIPELINE_VERSION}|{_VERSIONS[suffix]}|".encode())
+        h.update(json.dumps(items, ensure_ascii=False).encode("utf-8"))
+        if len(_METAS) > 1_000_000:
+            _METAS.clear()
+        meta = _METAS[_VERSIONS[suffix], items] = h.hexdigest()[:16]
     if record and record.get("meta") == meta and record.get("stat") == stat:
         return {"source": record["source"], "meta": meta, "stat": stat}
     h = hashlib.sha256(meta.encode())
-    with path.open("rb") as f:
+    with (folder / fields["file"]).open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return {"source": h.hexdigest()[:16], "meta": meta, "stat": stat}
@@ -330,12 +375,20 @@ def add_files(
             tables = "".join(_toml_table(fields) for _, fields in planned)
             if tomllib.loads(tables).get("document") != [f for _, f in planned]:
                 raise CorpusError(f"could not write {[f['id'] for _, f in planned]} as TOML")
-            data = _parsed(folder / MANIFEST)
+            old_key, data = _parsed_version(folder / MANIFEST)
+            valid, json_clean = _VALID.get(old_key), old_key in _CLEAN
             text = read_text(folder / MANIFEST).rstrip("\n") + "\n" + tables
             _replace(folder / MANIFEST, text)
-            # What we appended reads back as these tables, so the rest need not be parsed again.
-            _remember(_stat_key(folder / MANIFEST), {
-                **data, "document": [*data.get("document", []), *(f for _, f in planned)]})
+            # What we appended reads back as these tables, so the rest need not be parsed again,
+            # nor validated: the new tables were validated above, their ids are new.
+            new_key = _stat_key(folder / MANIFEST)
+            _remember(new_key, {  # the appended tables are strings: JSON keeps them
+                **data, "document": [*data.get("document", []), *(f for _, f in planned)]},
+                clean=json_clean)
+            if valid is not None:
+                _VALID[new_key] = (
+                    (*valid[0], *(validate_entry(dict(f), str(p)) for p, f in planned)),
+                    valid[1])
     except BaseException:
         for target in copied:
             target.unlink(missing_ok=True)

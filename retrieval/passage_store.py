@@ -107,10 +107,12 @@ class PassageLines(Sequence[Passage]):
         self._towns: list[str] | None = None
 
     @classmethod
-    def read(cls, path: Path) -> PassageLines:
+    def read(cls, path: Path, towns: bool = True) -> PassageLines:
+        """``towns=False`` leaves the municipalities to be read when asked for (an update
+        never asks)."""
         out = cls([])
         out._file = _LineFile(path)
-        out._scan()
+        out._scan(towns)
         return out
 
     @classmethod
@@ -132,7 +134,7 @@ class PassageLines(Sequence[Passage]):
             return self._file.line(i)
         return self._lines[i - self._base]
 
-    def _scan(self) -> None:
+    def _scan(self, with_towns: bool = True) -> None:
         """Ids, document ids and municipalities of every line, in one pass over the file."""
         assert self._file is not None
         ids: list[str] = []
@@ -145,7 +147,7 @@ class PassageLines(Sequence[Passage]):
             for n, line in enumerate(f):
                 starts.append(starts[-1] + len(line))
                 m = _HEAD.match(line)
-                town = _town(line)
+                town = _town(line) if with_towns else b""
                 if m is None or town is None:  # escaped characters, or not our layout
                     p = self._parsed[n] = _parse(line, n + 1)
                     ids.append(p.id)
@@ -153,11 +155,12 @@ class PassageLines(Sequence[Passage]):
                     towns.append(p.municipality)
                     continue
                 ids.append(m.group(1).decode("utf-8"))
-                doc, place = m.group(2), town
+                doc = m.group(2)
                 docs.append(names.get(doc) or names.setdefault(doc, doc.decode("utf-8")))
-                towns.append(names.get(place) or names.setdefault(place, place.decode("utf-8")))
+                if with_towns:
+                    towns.append(names.get(town) or names.setdefault(town, town.decode("utf-8")))
         self._heads = (ids, docs)
-        self._towns = towns
+        self._towns = towns if with_towns else None
         self._file.starts = np.asarray(starts, dtype=np.int64)
         self._file.count = len(ids)
 
