@@ -7,8 +7,8 @@ from typing import Any
 
 import streamlit as st
 
-from retrieval import app_support as support
-from retrieval.render import citation, document_view, escape, marked_excerpt
+from ui import app_support as support
+from ui.render import citation, document_view, escape, marked_excerpt
 
 st.set_page_config(page_title="Spørg Socialudvalget", page_icon="💬", layout="centered")
 helper = support.assistant_or_stop()

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from retrieval.abstain import PARAMS, Abstainer, Evidence, evaluate, fit
+from retrieval.answer.abstain import PARAMS, Abstainer, Evidence, evaluate, fit
 
 GOLD = Path(__file__).parent / "data" / "gold.jsonl"
 FEATURES = ("dense_top", "known", "foreign")
@@ -22,7 +22,7 @@ FEATURES = ("dense_top", "known", "foreign")
 def gather(questions: list[dict], corpus: Path) -> tuple[list[Evidence], list[bool], list[str]]:
     """Evidence for every gold question whose town the corpus covers (the others are refused
     by rule before any threshold is involved)."""
-    from retrieval.assistant import Assistant, build
+    from retrieval.answer.assistant import Assistant, build
 
     with tempfile.TemporaryDirectory() as tmp:
         build(corpus, Path(tmp) / "index", show_progress=False)

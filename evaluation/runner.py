@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 from evaluation.beir import BeirSet
 from evaluation.gold import GoldQuestion, gold_qrels, relevant_ids
 from evaluation.records import Evaluation, QueryRecord
-from retrieval.base import Retriever
+from retrieval.search.base import Retriever
 from retrieval.types import Passage
 
 if TYPE_CHECKING:
-    from retrieval.assistant import Assistant
+    from retrieval.answer.assistant import Assistant
 
 KNOWN = ("dense", "bm25", "hybrid")
 
@@ -92,7 +92,8 @@ def evaluate_retriever(
 def available_retrievers() -> list[str]:
     """The retriever modules present in this checkout (another engineer may still be adding one)."""
     names = ["dense"]
-    for name, module in (("bm25", "retrieval.lexical"), ("hybrid", "retrieval.hybrid")):
+    for name, module in (("bm25", "retrieval.search.lexical"),
+                         ("hybrid", "retrieval.search.hybrid")):
         try:
             __import__(module)
         except ImportError:
@@ -117,19 +118,19 @@ def beir_retrievers(
             start = time.perf_counter()
             retriever: Retriever
             if name == "dense":
-                from retrieval.dense import DenseRetriever
-                from retrieval.embedding import get_embedder
+                from retrieval.embedding.model import get_embedder
+                from retrieval.search.dense import DenseRetriever
 
                 dense = DenseRetriever(get_embedder(model))
                 dense.index(passages)
                 retriever = dense
             elif name == "bm25":
-                from retrieval.lexical import BM25Retriever
+                from retrieval.search.lexical import BM25Retriever
 
                 retriever = BM25Retriever()
                 retriever.index(passages)
             elif name == "hybrid":
-                from retrieval.hybrid import HYBRID_SETTINGS, HybridRetriever
+                from retrieval.search.hybrid import HYBRID_SETTINGS, HybridRetriever
 
                 retriever = HybridRetriever(get("dense")[0], get("bm25")[0], **HYBRID_SETTINGS)
             else:
@@ -168,7 +169,7 @@ def run_beir(
 def build_assistant(corpus_dir: Path | str, index_dir: Path | str, model: str | None = None
                     ) -> Assistant:
     """A fresh Assistant over the corpus, with its index in index_dir (never the app's index/)."""
-    from retrieval.assistant import Assistant, build
+    from retrieval.answer.assistant import Assistant, build
 
     build(corpus_dir, index_dir, model, show_progress=False)
     return Assistant.load(index_dir, model=model, corpus_dir=corpus_dir)

@@ -7,8 +7,8 @@ import os
 import streamlit as st
 
 from evaluation.latest import load_latest
-from retrieval.app_support import assistant_or_stop, log, safe_ask
-from retrieval.render import escape
+from ui.app_support import assistant_or_stop, log, safe_ask
+from ui.render import escape
 
 REPORTS_DIR = os.environ.get("SPORG_REPORTS", "reports")
 MAKE_REPORT = "python -m evaluation run --out reports"

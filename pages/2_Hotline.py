@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 import streamlit.components.v1 as components
 
-from retrieval import app_support as support
-from retrieval.render import citation, escape, plain_citation
+from ui import app_support as support
+from ui.render import citation, escape, plain_citation
 
 st.set_page_config(page_title="Hotline – Spørg Socialudvalget", page_icon="☎️", layout="wide")
 helper = support.assistant_or_stop()

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
-from retrieval.assistant import (
+from retrieval.answer.assistant import (
     DEFAULT_RETRIEVER,
     Assistant,
     BadQuestion,
@@ -18,8 +18,8 @@ from retrieval.assistant import (
     is_current,
     validate_question,
 )
-from retrieval.corpus import CorpusError
-from retrieval.index_store import IndexUnusable
+from retrieval.indexing.store import IndexUnusable
+from retrieval.ingest.corpus import CorpusError
 from retrieval.types import Answer
 
 
@@ -115,7 +115,7 @@ def cmd_build(ns: argparse.Namespace) -> int:
 
 def _report_update(ns: argparse.Namespace, start: float) -> int:
     """Bring the index up to date and say what that took."""
-    from retrieval.indexing import update
+    from retrieval.indexing.build import update
 
     try:
         report = update(ns.corpus, ns.index, ns.model, show_progress=not ns.quiet)
@@ -139,8 +139,8 @@ def _report_update(ns: argparse.Namespace, start: float) -> int:
 
 
 def cmd_add(ns: argparse.Namespace) -> int:
-    from retrieval.indexing import content_hashes
-    from retrieval.ingest import add_files
+    from retrieval.indexing.build import content_hashes
+    from retrieval.ingest.add import add_files
 
     start = time.perf_counter()
     given = {k: getattr(ns, k) or "" for k in
@@ -161,7 +161,7 @@ def cmd_add(ns: argparse.Namespace) -> int:
 
 
 def cmd_remove(ns: argparse.Namespace) -> int:
-    from retrieval.ingest import read_manifest, remove_document
+    from retrieval.ingest.add import read_manifest, remove_document
 
     start = time.perf_counter()
     try:
@@ -182,7 +182,7 @@ def cmd_update(ns: argparse.Namespace) -> int:
 def cmd_list(ns: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from retrieval.indexing import status
+    from retrieval.indexing.build import status
 
     try:
         state, rows, manifest = status(ns.corpus, ns.index, ns.model)
@@ -236,7 +236,7 @@ def parser() -> argparse.ArgumentParser:
 
 def _corpus_commands(sub: Any) -> None:
     """add, remove, update, list: growing the corpus with the index kept in step."""
-    from retrieval.corpus import KINDS
+    from retrieval.ingest.corpus import KINDS
 
     def common(p: argparse.ArgumentParser, quiet: bool = True) -> None:
         p.add_argument("--corpus", default="corpus")

@@ -2,7 +2,7 @@
 
 One `FeedbackStore` is shared by every Streamlit session: each thread gets its own connection,
 the database runs in WAL mode so readers never block the writer, and a write that meets a busy
-database is retried. Every question is redacted (retrieval.privacy) inside `record`, so no
+database is retried. Every question is redacted (retrieval.text.privacy) inside `record`, so no
 caller can store a CPR number, phone number or e-mail address by mistake.
 """
 
@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from retrieval.privacy import redact
+from retrieval.text.privacy import redact
 
 DEFAULT_PATH = "data/feedback.sqlite3"
 RATINGS = {0: "ned", 1: "op"}

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.assistant import Assistant, build
-from retrieval.embedding import Embedder, get_embedder
+from retrieval.answer.assistant import Assistant, build
+from retrieval.embedding.model import Embedder, get_embedder
 from tests.netguard import install
 
 ROOT = Path(__file__).parent.parent

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.app_support import previous_question, reply
-from retrieval.assistant import Assistant
-from retrieval.followup import is_followup, resolve
-from retrieval.render import citation, document_view, escape, source_link
+from retrieval.answer.assistant import Assistant
+from retrieval.answer.followup import is_followup, resolve
 from retrieval.types import Hit, Passage
+from ui.app_support import previous_question, reply
+from ui.render import citation, document_view, escape, source_link
 
 BUDGET = "Hvor mange penge bruger Socialudvalget i Sønderborg på demokrati?"
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.assistant import build
-from retrieval.chunking import MAX_WORDS, chunk_document
-from retrieval.corpus import CorpusError, load_corpus
-from retrieval.index_store import MANIFEST_FILE, PASSAGES_FILE, load_index
+from retrieval.answer.assistant import build
+from retrieval.indexing.store import MANIFEST_FILE, PASSAGES_FILE, load_index
+from retrieval.ingest.corpus import CorpusError, load_corpus
+from retrieval.text.chunking import MAX_WORDS, chunk_document
 from tests.conftest import FIXTURE_CORPUS, ROOT
 
 ENTRY = """

@@ -29,11 +29,11 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 from streamlit.testing.v1 import AppTest, app_test
 
-from retrieval.app_support import EXAMPLES
-from retrieval.assistant import Assistant
+from retrieval.answer.assistant import Assistant
 from retrieval.feedback import FeedbackStore
 from retrieval.types import Answer
 from tests.conftest import ROOT
+from ui.app_support import EXAMPLES
 
 GOLD = [
     json.loads(line)["question"]

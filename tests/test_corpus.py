@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.chunking import MAX_WORDS, chunk_corpus, chunk_text, sentences
-from retrieval.cleaning import clean
-from retrieval.corpus import CorpusError, load_corpus
+from retrieval.ingest.cleaning import clean
+from retrieval.ingest.corpus import CorpusError, load_corpus
+from retrieval.text.chunking import MAX_WORDS, chunk_corpus, chunk_text, sentences
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mini_corpus"
 CORPUS = Path(__file__).parent.parent / "corpus"

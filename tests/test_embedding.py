@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from retrieval.e5_convert import read_container
-from retrieval.embedding import (
+from retrieval.embedding.e5_convert import read_container
+from retrieval.embedding.model import (
     CACHE_ENV,
     DEFAULT_MODEL,
     MODEL_ENV,

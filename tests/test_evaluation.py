@@ -17,8 +17,8 @@ from evaluation.metrics import METRICS, Abstention, latency_percentiles, retriev
 from evaluation.records import Evaluation, QueryRecord
 from evaluation.report import write_report
 from evaluation.trec import read_qrels, read_run, strictly_decreasing, write_qrels, write_run
-from retrieval.chunking import chunk_corpus
-from retrieval.corpus import load_corpus
+from retrieval.ingest.corpus import load_corpus
+from retrieval.text.chunking import chunk_corpus
 
 ROOT = Path(__file__).parent.parent
 SHARED_EVAL = Path("/work/shared/eval")

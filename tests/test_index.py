@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.assistant import Assistant, build, is_current
-from retrieval.index_store import (
+from retrieval.answer.assistant import Assistant, build, is_current
+from retrieval.indexing.store import (
     BM25_DIR,
     FAISS_FILE,
     FORMAT_VERSION,
@@ -56,7 +56,7 @@ def test_build_writes_named_files_and_a_complete_manifest(mini_index: Path, embe
 def test_stored_vectors_are_the_models_normalised_passage_vectors(
     mini_index: Path, embedder
 ) -> None:  # type: ignore[no-untyped-def]
-    from retrieval.chunking import embed_text
+    from retrieval.text.chunking import embed_text
 
     stored = load_index(mini_index)
     vectors = stored.faiss_index.reconstruct_n(0, stored.faiss_index.ntotal)
@@ -131,7 +131,7 @@ def test_broken_index_gets_a_clear_message_naming_the_fix(
 def test_passages_out_of_step_with_vectors_are_refused_even_with_fixed_checksums(
     mini_index: Path, tmp_path: Path
 ) -> None:
-    from retrieval.index_store import _sha256
+    from retrieval.indexing.store import _sha256
 
     index = _copy(mini_index, tmp_path)
     lines = (index / PASSAGES_FILE).read_text("utf-8").splitlines()
@@ -196,9 +196,9 @@ def test_a_town_filter_inside_the_search_equals_filtering_a_full_search(
 def test_a_town_filter_on_hnsw_is_exact(assistant: Assistant) -> None:
     """One town of many is a small subset: HNSW's graph walk would find few of its passages,
     so they are scored exactly (small and large subsets both checked against brute force)."""
-    from retrieval.dense import filtered_search
-    from retrieval.index_store import searchable
-    from retrieval.indexing import all_vectors, make_index
+    from retrieval.indexing.build import all_vectors, make_index
+    from retrieval.indexing.store import searchable
+    from retrieval.search.dense import filtered_search
 
     flat = assistant.dense.faiss_index
     vectors = np.asarray(flat.reconstruct_n(0, flat.ntotal), dtype=np.float32)
@@ -216,7 +216,7 @@ def test_a_town_filter_on_hnsw_is_exact(assistant: Assistant) -> None:
 def test_passage_lines_read_ids_and_towns_from_the_lines_and_parse_on_use(tmp_path: Path) -> None:
     """The shortcuts (ids, municipalities read from the raw line) agree with a full parse,
     including values with quotes and backslashes, which fall back to parsing."""
-    from retrieval.passage_store import PassageLines
+    from retrieval.indexing.passages import PassageLines
     from retrieval.types import Passage
 
     def passage(doc: str, n: int, town: str, text: str) -> Passage:

@@ -14,17 +14,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval import index_store, indexing
-from retrieval.assistant import Assistant
-from retrieval.chunking import chunk_corpus
-from retrieval.cleaning import clean
+from retrieval.answer.assistant import Assistant
 from retrieval.cli import main
-from retrieval.corpus import CorpusError, load_corpus
-from retrieval.extract import html_text, pdf_text, reflow
-from retrieval.index_store import IndexUnusable, load_index, read_manifest
-from retrieval.ingest import add_files, remove_document
-from retrieval.lexical import BM25Retriever
-from retrieval.lexical_index import LexicalIndex
+from retrieval.indexing.build import build as indexing
+from retrieval.indexing.build import store as index_store
+from retrieval.indexing.lexical_index import LexicalIndex
+from retrieval.indexing.store import IndexUnusable, load_index, read_manifest
+from retrieval.ingest.add import add_files, remove_document
+from retrieval.ingest.cleaning import clean
+from retrieval.ingest.corpus import CorpusError, load_corpus
+from retrieval.ingest.extract import html_text, pdf_text, reflow
+from retrieval.search.lexical import BM25Retriever
+from retrieval.text.chunking import chunk_corpus
 from tests.conftest import CORPUS, FIXTURE_CORPUS
 
 PAGE = """<!DOCTYPE html>
@@ -369,7 +370,7 @@ class Crash(BaseException):
 
 def _crash_at(monkeypatch, where: str) -> None:  # type: ignore[no-untyped-def]
     if where == "encoding":
-        from retrieval.embedding import Embedder
+        from retrieval.embedding.model import Embedder
 
         monkeypatch.setattr(Embedder, "encode_passages", lambda *a, **k: (_ for _ in ()).throw(
             Crash()))

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.chunking import chunk_corpus
-from retrieval.corpus import load_corpus
-from retrieval.danish import STOP_WORDS, Compounds, analyse, normalise_numbers, words
-from retrieval.lexical import BM25Retriever
+from retrieval.ingest.corpus import load_corpus
+from retrieval.search.lexical import BM25Retriever
+from retrieval.text.chunking import chunk_corpus
+from retrieval.text.danish import STOP_WORDS, Compounds, analyse, normalise_numbers, words
 from retrieval.types import Passage
 
 CORPUS = Path(__file__).parent.parent / "corpus"

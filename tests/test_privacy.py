@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from retrieval.privacy import (
+from retrieval.text.privacy import (
     CPR_MARK,
     EMAIL_MARK,
     PHONE_MARK,

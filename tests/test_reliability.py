@@ -15,8 +15,14 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from retrieval.assistant import MAX_QUESTION_CHARS, Assistant, BadQuestion, build
-from retrieval.index_store import FAISS_FILE, MANIFEST_FILE, PASSAGES_FILE, IndexUnusable, _sha256
+from retrieval.answer.assistant import MAX_QUESTION_CHARS, Assistant, BadQuestion, build
+from retrieval.indexing.store import (
+    FAISS_FILE,
+    MANIFEST_FILE,
+    PASSAGES_FILE,
+    IndexUnusable,
+    _sha256,
+)
 from tests.conftest import CORPUS, FIXTURE_CORPUS, ROOT
 
 REBUILD = "python -m retrieval build"

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from retrieval import app_support, offline
-from retrieval.assistant import Assistant
-from retrieval.embedding import Embedder
+from retrieval.answer.assistant import Assistant
+from retrieval.embedding.model import Embedder, offline
 from retrieval.feedback import FeedbackStore
 from tests.conftest import CORPUS, ROOT
+from ui import app_support
 
 PERSONAL = {  # realistic Danish formats, as citizens type them
     "CPR with dash": "010203-1234",
@@ -73,8 +73,8 @@ def test_the_socket_guard_blocks_the_network_and_allows_loopback(socket_guard: l
 
 def test_importing_the_app_turns_the_hub_switches_on_without_overriding_an_opt_in() -> None:
     code = (
-        "import os, json, retrieval.app_support, huggingface_hub.constants as c\n"
-        "print(json.dumps([{k: os.environ[k] for k in retrieval.offline.SWITCHES}, "
+        "import os, json, ui.app_support, huggingface_hub.constants as c\n"
+        "print(json.dumps([{k: os.environ[k] for k in retrieval.embedding.offline.SWITCHES}, "
         "c.HF_HUB_OFFLINE]))"
     )
     clean = {k: v for k, v in os.environ.items() if k not in offline.SWITCHES}

@@ -22,7 +22,7 @@ _ITEM_START = re.compile(r"^([•·▪●◦*–-]\s|\d{1,2}[.)]\s)")
 
 
 def _error(message: str) -> Exception:
-    from retrieval.corpus import CorpusError  # corpus imports this module: import on use
+    from retrieval.ingest.corpus import CorpusError  # corpus imports this module: import on use
 
     return CorpusError(message)
 
@@ -44,7 +44,7 @@ def extract_text(path: Path | str) -> str:
     suffix = path.suffix.lower()
     try:
         if suffix == ".txt":
-            from retrieval.corpus import read_text
+            from retrieval.ingest.corpus import read_text
 
             return read_text(path)
         if suffix in (".html", ".htm"):

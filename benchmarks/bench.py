@@ -1,4 +1,4 @@
-"""`python -m retrieval.bench`: how the product scales from 1,000 to 1,000,000 passages.
+"""`python -m benchmarks.bench`: how the product scales from 1,000 to 1,000,000 passages.
 
 Synthetic Danish corpora are made from the real corpus's sentences, recombined into documents
 of 8-20 paragraphs with varied amounts and years, each attributed to one of Denmark's 98
@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.bench_report import faiss_table, table, write_report
+from benchmarks.report import faiss_table, table, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 TOWNS = """Aabenraa Aalborg Aarhus Albertslund Allerød Assens Ballerup Billund Bornholm Brøndby
@@ -59,8 +59,8 @@ QUESTIONS_FILE = ROOT / "evaluation" / "data" / "gold.jsonl"
 # --- synthetic corpora -------------------------------------------------------------------
 
 def real_sentences(corpus_dir: Path = ROOT / "corpus") -> list[str]:
-    from retrieval.chunking import sentences
-    from retrieval.corpus import load_corpus
+    from retrieval.ingest.corpus import load_corpus
+    from retrieval.text.chunking import sentences
 
     docs = load_corpus(corpus_dir).documents
     return [s for d in docs for p in d.text.split("\n\n") for s in sentences(p)
@@ -94,8 +94,8 @@ class Synth:
 
 def write_corpus(folder: Path, n_passages: int, synth: Synth, first: int = 0) -> int:
     """Documents until the chunker makes at least n_passages; returns the passage count."""
-    from retrieval.chunking import chunk_text
-    from retrieval.ingest import _toml_table
+    from retrieval.ingest.add import _toml_table
+    from retrieval.text.chunking import chunk_text
 
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -200,11 +200,11 @@ def du_mb(path: Path) -> float:
 
 def phase_encode(n: int, work: Path) -> dict[str, Any]:
     """Build with the real model vs the bare model on the same texts; then add one document."""
-    from retrieval import indexing
-    from retrieval.chunking import embed_text
-    from retrieval.embedding import get_embedder
-    from retrieval.index_store import load_index
-    from retrieval.ingest import add_files
+    from retrieval.embedding.model import get_embedder
+    from retrieval.indexing.build import build as indexing
+    from retrieval.indexing.store import load_index
+    from retrieval.ingest.add import add_files
+    from retrieval.text.chunking import embed_text
 
     synth = Synth(real_sentences())
     corpus, index = work / f"corpus-{n}", work / f"index-{n}"
@@ -248,8 +248,9 @@ def phase_encode(n: int, work: Path) -> dict[str, Any]:
 
 def phase_index(n: int, work: Path, base_file: Path, noise: float) -> dict[str, Any]:
     """Build an n-passage index by the real code path with derived vectors."""
-    from retrieval import indexing, ingest
-    from retrieval.embedding import get_embedder
+    from retrieval.embedding.model import get_embedder
+    from retrieval.indexing.build import build as indexing
+    from retrieval.ingest import add as ingest
 
     synth = Synth(real_sentences())
     corpus, index = work / f"corpus-{n}", work / f"index-{n}"
@@ -259,7 +260,7 @@ def phase_index(n: int, work: Path, base_file: Path, noise: float) -> dict[str, 
     derived = DerivedEmbedder(get_embedder(), np.load(base_file), noise)
     start = time.perf_counter()
     cm = ingest.read_manifest(corpus)
-    from retrieval.index_store import writing
+    from retrieval.indexing.store import writing
 
     with writing(index):
         manifest = indexing._full(cm, ingest.fingerprints(cm), index, derived,  # type: ignore[arg-type]
@@ -272,8 +273,8 @@ def phase_index(n: int, work: Path, base_file: Path, noise: float) -> dict[str, 
 
 def phase_serve(n: int, work: Path, queries: int) -> dict[str, Any]:
     """Warm query latency per retriever, against the bare query-encoding time."""
-    from retrieval.assistant import POOL, Assistant
-    from retrieval.hybrid import fuse
+    from retrieval.answer.assistant import POOL, Assistant
+    from retrieval.search.hybrid import fuse
 
     start = time.perf_counter()
     assistant = Assistant.load(work / f"index-{n}", corpus_dir=work / f"corpus-{n}")
@@ -312,11 +313,11 @@ def phase_serve(n: int, work: Path, queries: int) -> dict[str, Any]:
 
 def phase_add(n: int, work: Path, synth_seed: int = 7) -> dict[str, Any]:
     """Add one real-encoded document to the (derived-vector) n-passage index."""
-    from retrieval import indexing
-    from retrieval.chunking import embed_text
-    from retrieval.embedding import get_embedder
-    from retrieval.index_store import load_index
-    from retrieval.ingest import add_files
+    from retrieval.embedding.model import get_embedder
+    from retrieval.indexing.build import build as indexing
+    from retrieval.indexing.store import load_index
+    from retrieval.ingest.add import add_files
+    from retrieval.text.chunking import embed_text
 
     synth = Synth(real_sentences(), synth_seed)
     embedder = get_embedder()
@@ -373,7 +374,7 @@ def phase_faiss(n: int, base_file: Path, noise: float, queries_file: Path) -> di
         return float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth,
                                                                         strict=True)]))
 
-    from retrieval.indexing import HNSW_EF_CONSTRUCTION, HNSW_M
+    from retrieval.indexing.build import HNSW_EF_CONSTRUCTION, HNSW_M
 
     hnsw = faiss.IndexHNSWFlat(xb.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
     hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
@@ -422,7 +423,7 @@ def cold_start(n: int, work: Path) -> dict[str, Any]:
 
 def child(phase: str, *args: str) -> dict[str, Any]:
     """Run a phase in a fresh process: its own peak RSS, nothing shared with the others."""
-    cmd = [sys.executable, "-m", "retrieval.bench", "--phase", phase, *args]
+    cmd = [sys.executable, "-m", "benchmarks.bench", "--phase", phase, *args]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, cwd=ROOT)
     _, status, usage = os.wait4(proc.pid, 0)
     out = proc.stdout.read().decode() if proc.stdout else ""
@@ -442,7 +443,7 @@ def machine() -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m retrieval.bench", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--encode-sizes", default="1000,10000")
     ap.add_argument("--sizes", default="1000,10000,100000")
@@ -492,7 +493,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     base = work / f"vectors-{base_n}.npy"
     queries = work / "queries.npy"
     if not queries.is_file():
-        from retrieval.embedding import get_embedder
+        from retrieval.embedding.model import get_embedder
 
         np.save(queries, get_embedder().encode_queries(questions()))
     results["base"] = {"file": base.name, "vectors": int(np.load(base).shape[0])}

@@ -11,8 +11,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval.cleaning import clean
-from retrieval.extract import extract_text
+from retrieval.ingest.cleaning import clean
+from retrieval.ingest.extract import extract_text
 from retrieval.types import Document
 
 MANIFEST = "documents.toml"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.corpus import Municipality
+from retrieval.ingest.corpus import Municipality
 
 ANSWERED = "Her er de steder i dokumenterne, der bedst svarer på dit spørgsmål."
 NOT_FOUND = (

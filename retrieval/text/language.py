@@ -30,7 +30,7 @@ def detect_language(text: str) -> str:
     Place names are taken out first: "Sønderborg" in an English question says nothing about
     the language it is asked in.
     """
-    from retrieval.places import strip_places
+    from retrieval.text.places import strip_places
 
     text = strip_places(text)
     if any(ch in text for ch in "æøåÆØÅ"):

@@ -20,11 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from retrieval import ingest
-from retrieval.chunking import chunk_document, embed_text
-from retrieval.corpus import CorpusError
-from retrieval.embedding import Embedder, get_embedder
-from retrieval.index_status import (  # noqa: F401  (re-exported: callers import them here)
+from retrieval.embedding.model import Embedder, get_embedder
+from retrieval.indexing.lexical_index import LexicalIndex
+from retrieval.indexing.status import (  # noqa: F401  (re-exported: callers import them here)
     DocumentState,
     _sources,
     content_hashes,
@@ -32,7 +30,7 @@ from retrieval.index_status import (  # noqa: F401  (re-exported: callers import
     is_current,
     status,
 )
-from retrieval.index_store import (
+from retrieval.indexing.store import (
     IndexUnusable,
     StoredIndex,
     index_kind,
@@ -43,12 +41,14 @@ from retrieval.index_store import (
     searchable,
     writing,
 )
-from retrieval.lexical_index import LexicalIndex
+from retrieval.ingest import add as ingest
+from retrieval.ingest.corpus import CorpusError
+from retrieval.text.chunking import chunk_document, embed_text
 from retrieval.types import Document, Passage
 
 Fingerprints = dict[str, dict[str, Any]]
 
-# Chosen by measurement (python -m retrieval.bench, docs/benchmarks.md): one exact flat query
+# Chosen by measurement (python -m benchmarks.bench, docs/benchmarks.md): one exact flat query
 # took 6.9 ms (p50, one thread) at 100,000 vectors and grows linearly, so up to 125,000 the
 # hybrid search stays well inside its 20 ms budget with exact results, cheap removal and no
 # graph to build. Above, HNSW; efSearch 512 measured recall@10 0.93 against exact at 100,000
@@ -269,7 +269,7 @@ def _counts(passages: Sequence[Passage]) -> dict[str, int]:
 
 
 def _extra(cm: ingest.CorpusManifest, sources: dict[str, Any]) -> dict[str, Any]:
-    from retrieval.corpus import PIPELINE_VERSION
+    from retrieval.ingest.corpus import PIPELINE_VERSION
 
     return {
         "pipeline_version": PIPELINE_VERSION,

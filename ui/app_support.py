@@ -19,14 +19,14 @@ from typing import Any
 
 import streamlit as st
 
-from retrieval import messages
-from retrieval.assistant import Assistant, BadQuestion, build, is_current
+from retrieval.answer import messages
+from retrieval.answer.assistant import Assistant, BadQuestion, build, is_current
+from retrieval.answer.followup import resolve
+from retrieval.answer.highlight import split_sentences
 from retrieval.feedback import FeedbackStore, default_path
-from retrieval.followup import resolve
-from retrieval.highlight import split_sentences
-from retrieval.index_store import MANIFEST_FILE, IndexUnusable
-from retrieval.privacy import protect_logger, redact_report
-from retrieval.windows import windows
+from retrieval.indexing.store import MANIFEST_FILE, IndexUnusable
+from retrieval.search.windows import windows
+from retrieval.text.privacy import protect_logger, redact_report
 
 log = protect_logger(logging.getLogger("sporg"))
 

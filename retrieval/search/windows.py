@@ -15,8 +15,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from retrieval.chunking import embed_text
-from retrieval.highlight import SentenceVectors, split_sentences
+from retrieval.answer.highlight import SentenceVectors, split_sentences
+from retrieval.text.chunking import embed_text
 from retrieval.types import Hit, Passage
 
 WINDOW = 3  # sentences per window

@@ -2,7 +2,7 @@
 
 Adding copies the raw file as published into corpus/ and appends a [[document]] table to
 documents.toml, validated by the same rules as retrieval/corpus.py; the index then catches up
-with `retrieval.indexing.update`, which embeds only what is new or changed. Whether a document
+with `retrieval.indexing.build.update`, which embeds only what is new or changed. Whether a document
 changed is told by a hash of its raw bytes and metadata, so a corpus of thousands of documents
 is checked in well under a second, without cleaning any of them.
 """
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrieval.cleaning import clean
-from retrieval.corpus import (
+from retrieval.ingest.cleaning import clean
+from retrieval.ingest.corpus import (
     KINDS,
     MANIFEST,
     MUNICIPALITY_FIELDS,
@@ -34,7 +34,7 @@ from retrieval.corpus import (
     read_text,
     validate_entry,
 )
-from retrieval.extract import SUFFIXES, extract_text, extractor_version, stated_title
+from retrieval.ingest.extract import SUFFIXES, extract_text, extractor_version, stated_title
 from retrieval.types import Document
 
 FLAGS = {  # manifest field → the `add` flag that sets it
@@ -107,7 +107,7 @@ def _parsed_version(manifest: Path) -> tuple[tuple[str, int, int, int], dict[str
 
 
 def _cache_file(key: tuple[str, int, int, int]) -> Path:
-    from retrieval.embedding import models_dir  # the project's cache ($SPORG_CACHE)
+    from retrieval.embedding.model import models_dir  # the project's cache ($SPORG_CACHE)
 
     name = hashlib.sha256(key[0].encode("utf-8")).hexdigest()[:16]
     return models_dir().parent / "manifests" / f"{name}.json"
@@ -338,7 +338,7 @@ def add_files(
     """Copy files into corpus/ and list them in documents.toml; skip duplicates.
 
     ``known_contents`` maps the content hash of every document already in the corpus to its
-    id (see `retrieval.indexing.content_hashes`). Everything is checked before anything is
+    id (see `retrieval.indexing.build.content_hashes`). Everything is checked before anything is
     written, so one bad file adds nothing; the manifest is replaced atomically at the end.
     """
     folder = Path(corpus_dir)

@@ -31,10 +31,10 @@ import bm25s
 import numpy as np
 from scipy import sparse
 
-from retrieval.chunking import embed_text
-from retrieval.danish import Compounds, word_terms, words
-from retrieval.lexical import BM25Retriever
-from retrieval.passage_store import as_lines
+from retrieval.indexing.passages import as_lines
+from retrieval.search.lexical import BM25Retriever
+from retrieval.text.chunking import embed_text
+from retrieval.text.danish import Compounds, word_terms, words
 from retrieval.types import Passage
 
 WORDS_FILE = "words.json"

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.passage_store import (  # noqa: F401  (passage_key: imported from here too)
+from retrieval.indexing.passages import (  # noqa: F401  (passage_key: imported from here too)
     BadPassageLine,
     PassageLines,
     as_lines,
@@ -65,7 +65,7 @@ class StoredIndex:
     manifest: dict[str, Any]
     passages: PassageLines  # parsed line by line when used (retrieval/passage_store.py)
     id_map: Any  # faiss.IndexIDMap2: passage keys → vectors; what updates add to and remove from
-    lexical: Any  # retrieval.lexical_index.LexicalIndex
+    lexical: Any  # retrieval.indexing.lexical_index.LexicalIndex
 
     @property
     def faiss_index(self) -> Any:
@@ -274,7 +274,7 @@ def damaged_files(folder: Path | str, manifest: dict[str, Any], full: bool = Tru
     extended file is caught either way; a byte changed in place inside a large file is caught
     by the full check (`list`) or, for passages and vector keys, by the consistency checks of
     `load_index`."""
-    from retrieval.lexical_index import COUNTS_FILE
+    from retrieval.indexing.lexical_index import COUNTS_FILE
 
     folder = Path(folder)
     sizes = manifest.get("sizes", {})
@@ -304,7 +304,7 @@ def load_index(
     ``for_update`` also loads the word counts an update of the lexical index needs."""
     import faiss
 
-    from retrieval.lexical_index import LexicalIndex
+    from retrieval.indexing.lexical_index import LexicalIndex
 
     folder = Path(folder)
     manifest = read_manifest(folder)

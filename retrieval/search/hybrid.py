@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from retrieval.base import Retriever, check_k
+from retrieval.search.base import Retriever, check_k
 from retrieval.types import Hit, Passage
 
 RRF_K = 60

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from retrieval.places import named_municipalities, strip_places
+from retrieval.text.places import named_municipalities, strip_places
 
 # Words a follow-up may hold besides the municipality's name.
 FILLER = {

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from retrieval.chunking import sentences
+from retrieval.text.chunking import sentences
 
 # Weights against cosine similarity, chosen on the development set (see README).
 OVERLAP_WEIGHT = 0.2
@@ -38,7 +38,7 @@ def split_sentences(text: str) -> list[str]:
 def _content_words(text: str) -> set[str]:
     """Words that say what is asked; place names only say where, and every sentence of a
     town's document shares them."""
-    from retrieval.places import strip_places
+    from retrieval.text.places import strip_places
 
     words = _WORD.findall(strip_places(text).casefold())
     return {w for w in words if w not in _STOP and len(w) > 1}

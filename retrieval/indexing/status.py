@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrieval import ingest
-from retrieval.index_store import IndexUnusable, damaged_files, read_manifest
+from retrieval.indexing.store import IndexUnusable, damaged_files, read_manifest
+from retrieval.ingest import add as ingest
 
 
 def _sources(prints: dict[str, dict[str, Any]]) -> dict[str, str]:
@@ -41,7 +41,7 @@ def is_current(index_dir: Path | str, corpus_dir: Path | str, model: str | None 
         manifest = read_manifest(index_dir)
     except IndexUnusable:
         return False
-    from retrieval.embedding import resolve_model
+    from retrieval.embedding.model import resolve_model
 
     return (
         manifest.get("corpus_hash") == corpus_fingerprint(corpus_dir, index_dir)
@@ -83,7 +83,7 @@ def status(corpus_dir: Path | str, index_dir: Path | str, model: str | None = No
 
     The index state is 'current', 'stale' (documents or model differ: run update), 'damaged'
     (a file's checksum differs: rebuild) or 'missing' (no usable index)."""
-    from retrieval.embedding import resolve_model
+    from retrieval.embedding.model import resolve_model
 
     cm = ingest.read_manifest(corpus_dir)
     try:

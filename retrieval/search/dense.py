@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from retrieval.base import Retriever, check_k
-from retrieval.chunking import embed_text
-from retrieval.passage_store import PassageLines
+from retrieval.indexing.passages import PassageLines
+from retrieval.search.base import Retriever, check_k
+from retrieval.text.chunking import embed_text
 from retrieval.types import Hit, Passage
 
 if TYPE_CHECKING:
-    from retrieval.embedding import Embedder
+    from retrieval.embedding.model import Embedder
 
 # Below this share of the corpus, a filtered HNSW search scores the allowed vectors exactly.
 HNSW_EXACT_SHARE = 0.2

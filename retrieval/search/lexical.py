@@ -1,4 +1,4 @@
-"""Lexical retrieval: BM25 (bm25s, Lucene variant) over Danish terms from retrieval.danish.
+"""Lexical retrieval: BM25 (bm25s, Lucene variant) over Danish terms from retrieval.text.danish.
 
 Dense vectors miss exact amounts, years and rare compounds; BM25 catches them, provided that
 passages and questions are analysed alike. The compound splitter learns its vocabulary from the
@@ -15,10 +15,10 @@ import bm25s
 import numpy as np
 from bm25s.version import __version__ as BM25S_VERSION
 
-from retrieval.base import Retriever, check_k
-from retrieval.chunking import embed_text
-from retrieval.danish import STEMMER, STOP_WORDS, Compounds, word_terms, words
-from retrieval.passage_store import PassageLines
+from retrieval.indexing.passages import PassageLines
+from retrieval.search.base import Retriever, check_k
+from retrieval.text.chunking import embed_text
+from retrieval.text.danish import STEMMER, STOP_WORDS, Compounds, word_terms, words
 from retrieval.types import Hit, Passage
 
 

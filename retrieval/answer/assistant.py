@@ -13,22 +13,22 @@ from typing import Any
 
 import numpy as np
 
-from retrieval import messages
-from retrieval.abstain import Abstainer, Evidence
-from retrieval.base import Retriever
-from retrieval.corpus import Municipality
-from retrieval.dense import DenseRetriever
-from retrieval.embedding import get_embedder
-from retrieval.highlight import SentenceVectors, best_sentences
-from retrieval.hybrid import HYBRID_SETTINGS, HybridRetriever, fuse
-from retrieval.index_store import IndexUnusable, load_index
-from retrieval.indexing import build, corpus_fingerprint, is_current
-from retrieval.language import detect_language
-from retrieval.lexical import BM25Retriever
-from retrieval.passage_store import PassageLines
-from retrieval.places import named_municipalities
+from retrieval.answer import messages
+from retrieval.answer.abstain import Abstainer, Evidence
+from retrieval.answer.highlight import SentenceVectors, best_sentences
+from retrieval.embedding.model import get_embedder
+from retrieval.indexing.build import build, corpus_fingerprint, is_current
+from retrieval.indexing.passages import PassageLines
+from retrieval.indexing.store import IndexUnusable, load_index
+from retrieval.ingest.corpus import Municipality
+from retrieval.search.base import Retriever
+from retrieval.search.dense import DenseRetriever
+from retrieval.search.hybrid import HYBRID_SETTINGS, HybridRetriever, fuse
+from retrieval.search.lexical import BM25Retriever
+from retrieval.search.windows import WindowRescorer
+from retrieval.text.language import detect_language
+from retrieval.text.places import named_municipalities
 from retrieval.types import Answer, Hit, Passage
-from retrieval.windows import WindowRescorer
 
 __all__ = ["Assistant", "BadQuestion", "Evidence", "build", "is_current", "validate_question"]
 

@@ -1,0 +1,1 @@
+"""Stage 4: hits — one Retriever interface; dense, BM25 and hybrid behind it."""

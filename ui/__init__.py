@@ -1,0 +1,1 @@
+"""The Streamlit pages' helpers: state, rendering, feedback widgets. The core stays headless."""
