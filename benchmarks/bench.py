@@ -94,7 +94,7 @@ class Synth:
 
 def write_corpus(folder: Path, n_passages: int, synth: Synth, first: int = 0) -> int:
     """Documents until the chunker makes at least n_passages; returns the passage count."""
-    from retrieval.ingest.add import _toml_table
+    from retrieval.ingest.catalog import _toml_table
     from retrieval.text.chunking import chunk_text
 
     shutil.rmtree(folder, ignore_errors=True)
@@ -201,7 +201,7 @@ def du_mb(path: Path) -> float:
 def phase_encode(n: int, work: Path) -> dict[str, Any]:
     """Build with the real model vs the bare model on the same texts; then add one document."""
     from retrieval.embedding.model import get_embedder
-    from retrieval.indexing.build import build as indexing
+    from retrieval.indexing import build as indexing
     from retrieval.indexing.store import load_index
     from retrieval.ingest.add import add_files
     from retrieval.text.chunking import embed_text
@@ -249,8 +249,8 @@ def phase_encode(n: int, work: Path) -> dict[str, Any]:
 def phase_index(n: int, work: Path, base_file: Path, noise: float) -> dict[str, Any]:
     """Build an n-passage index by the real code path with derived vectors."""
     from retrieval.embedding.model import get_embedder
-    from retrieval.indexing.build import build as indexing
-    from retrieval.ingest import add as ingest
+    from retrieval.indexing import build as indexing
+    from retrieval.ingest import catalog, changes
 
     synth = Synth(real_sentences())
     corpus, index = work / f"corpus-{n}", work / f"index-{n}"
@@ -259,11 +259,11 @@ def phase_index(n: int, work: Path, base_file: Path, noise: float) -> dict[str, 
     write_s = time.perf_counter() - start
     derived = DerivedEmbedder(get_embedder(), np.load(base_file), noise)
     start = time.perf_counter()
-    cm = ingest.read_manifest(corpus)
+    cm = catalog.read_catalog(corpus)
     from retrieval.indexing.store import writing
 
     with writing(index):
-        manifest = indexing._full(cm, ingest.fingerprints(cm), index, derived,  # type: ignore[arg-type]
+        manifest = indexing._full(cm, changes.fingerprints(cm), index, derived,  # type: ignore[arg-type]
                                   False)
     return {"passages": manifest["passages"], "documents": manifest["documents"],
             "index_type": manifest["index_type"], "write_corpus_s": write_s,
@@ -314,7 +314,7 @@ def phase_serve(n: int, work: Path, queries: int) -> dict[str, Any]:
 def phase_add(n: int, work: Path, synth_seed: int = 7) -> dict[str, Any]:
     """Add one real-encoded document to the (derived-vector) n-passage index."""
     from retrieval.embedding.model import get_embedder
-    from retrieval.indexing.build import build as indexing
+    from retrieval.indexing import build as indexing
     from retrieval.indexing.store import load_index
     from retrieval.ingest.add import add_files
     from retrieval.text.chunking import embed_text

@@ -20,7 +20,7 @@ from evaluation.gold import GOLD, GoldError, load_gold
 from evaluation.metrics import METRICS, summarise
 from evaluation.records import Evaluation, QueryRecord
 from evaluation.report import LATEST, summary_json, write_report
-from evaluation.runner import KNOWN, available_retrievers, choose, run_beir, run_gold
+from evaluation.runner import KNOWN, choose, run_beir, run_gold
 from evaluation.trec import TrecError, read_qrels
 
 
@@ -65,7 +65,7 @@ def cmd_run(ns: argparse.Namespace) -> int:
     start = time.perf_counter()
     if ns.beir:
         beir = load_beir(ns.beir, ns.split).limited(ns.limit)
-        chosen = choose(names, available_retrievers())
+        chosen = choose(names, KNOWN)
         _say(f"{beir.name}: {len(beir.passages)} passages, {len(beir.queries)} judged queries; "
              f"retrievers {', '.join(chosen)}")
         evaluation = run_beir(beir, chosen, ns.k, ns.model, progress=_say)

@@ -19,7 +19,7 @@ from retrieval.answer.assistant import (
     validate_question,
 )
 from retrieval.indexing.store import IndexUnusable
-from retrieval.ingest.corpus import CorpusError
+from retrieval.ingest.files import CorpusError
 from retrieval.types import Answer
 
 
@@ -64,7 +64,7 @@ def cmd_ask(ns: argparse.Namespace) -> int:
     for question in _questions(ns.question, sys.stdin):
         try:
             answer = assistant.ask(question, k=ns.k, retriever=ns.retriever,
-                                   municipality=ns.municipality)
+                                   municipality=ns.municipality, kind=ns.kind)
         except (BadQuestion, ValueError) as exc:
             status = 1
             _fail(str(exc), ns.json, question)
@@ -161,11 +161,12 @@ def cmd_add(ns: argparse.Namespace) -> int:
 
 
 def cmd_remove(ns: argparse.Namespace) -> int:
-    from retrieval.ingest.add import read_manifest, remove_document
+    from retrieval.ingest.add import remove_document
+    from retrieval.ingest.catalog import read_catalog
 
     start = time.perf_counter()
     try:
-        if [e["id"] for e in read_manifest(ns.corpus).entries] == [ns.doc_id]:
+        if [e["id"] for e in read_catalog(ns.corpus).entries] == [ns.doc_id]:
             return _fail(f"{ns.doc_id} is the corpus's only document; add another first", False)
         entry = remove_document(ns.doc_id, ns.corpus, delete_file=not ns.keep_file)
     except CorpusError as exc:
@@ -229,6 +230,7 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help="one JSON object per question per line")
     a.add_argument("--retriever", default=DEFAULT_RETRIEVER)
     a.add_argument("--municipality", default=None, help="only this municipality's documents")
+    a.add_argument("--kind", default=None, help="only documents of this type (e.g. budget)")
     a.set_defaults(func=cmd_ask)
     _corpus_commands(sub)
     return ap
@@ -236,7 +238,7 @@ def parser() -> argparse.ArgumentParser:
 
 def _corpus_commands(sub: Any) -> None:
     """add, remove, update, list: growing the corpus with the index kept in step."""
-    from retrieval.ingest.corpus import KINDS
+    from retrieval.ingest.catalog import KINDS
 
     def common(p: argparse.ArgumentParser, quiet: bool = True) -> None:
         p.add_argument("--corpus", default="corpus")

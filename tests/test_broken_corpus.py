@@ -19,7 +19,8 @@ import pytest
 
 from retrieval.answer.assistant import build
 from retrieval.indexing.store import MANIFEST_FILE, PASSAGES_FILE, load_index
-from retrieval.ingest.corpus import CorpusError, load_corpus
+from retrieval.ingest.corpus import load_corpus
+from retrieval.ingest.files import CorpusError
 from retrieval.text.chunking import MAX_WORDS, chunk_document
 from tests.conftest import FIXTURE_CORPUS, ROOT
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from retrieval.ingest.cleaning import clean
-from retrieval.ingest.corpus import CorpusError, load_corpus
+from retrieval.ingest.corpus import load_corpus
+from retrieval.ingest.files import CorpusError
 from retrieval.text.chunking import MAX_WORDS, chunk_corpus, chunk_text, sentences
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mini_corpus"

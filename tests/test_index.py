@@ -20,6 +20,7 @@ from retrieval.indexing.store import (
     load_index,
     read_manifest,
 )
+from retrieval.search.base import Where
 from tests.conftest import FIXTURE_CORPUS
 
 
@@ -180,17 +181,32 @@ def test_a_town_filter_inside_the_search_equals_filtering_a_full_search(
     afterwards, returns: the same passages, scores and order."""
     question = "Hvad gør kommunen for hjemløse og udsatte borgere?"
     everything = len(assistant.passages)
-    allowed = np.array([i for i, p in enumerate(assistant.passages) if p.municipality == town])
-    assert 0 < len(allowed) < everything
-    mask = np.zeros(everything, dtype=bool)
-    mask[allowed] = True
     in_town = lambda h: h.passage.municipality == town  # noqa: E731
-    qv = assistant.dense.query_vector(question)
-    dense = assistant.dense.search_vector(qv, len(allowed), allowed=allowed)
-    assert dense == _renumbered(assistant.dense.search_vector(qv, everything), in_town)
-    lexical = assistant.lexical.search(question, len(allowed), allowed=mask)
+    n = sum(1 for p in assistant.passages if p.municipality == town)
+    assert 0 < n < everything
+    where = Where.of([town])
+    dense = assistant.dense.search(question, n, where)
+    assert dense == _renumbered(assistant.dense.search(question, everything), in_town)
+    lexical = assistant.lexical.search(question, n, where)
     assert lexical == _renumbered(assistant.lexical.search(question, everything), in_town)
     assert lexical and all(in_town(h) for h in lexical)
+
+
+@pytest.mark.parametrize("name", ["dense", "bm25", "hybrid"])
+def test_a_document_type_filter_works_inside_every_retriever(
+    assistant: Assistant, name: str
+) -> None:
+    """`ask --kind` and the app's filter: only that type comes back, as deep as asked, and
+    with a town too, only that town's documents of that type."""
+    retriever = assistant.retrievers[name]
+    question = "Hvad er budgettet for det sociale område?"
+    budget = retriever.search(question, 5, Where.of(kinds=["budget"]))
+    assert budget and all(h.passage.kind == "budget" for h in budget)
+    assert [h.rank for h in budget] == list(range(1, len(budget) + 1))
+    both = retriever.search(question, 5, Where.of(["Silkeborg"], ["budget"]))
+    assert both == []  # Silkeborg has no budget in the corpus, only its arbejdsgrundlag
+    plans = retriever.search(question, 5, Where.of(["Silkeborg"], ["arbejdsgrundlag"]))
+    assert plans and {h.passage.municipality for h in plans} == {"Silkeborg"}
 
 
 def test_a_town_filter_on_hnsw_is_exact(assistant: Assistant) -> None:

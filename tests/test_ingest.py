@@ -16,14 +16,15 @@ import pytest
 
 from retrieval.answer.assistant import Assistant
 from retrieval.cli import main
-from retrieval.indexing.build import build as indexing
-from retrieval.indexing.build import store as index_store
+from retrieval.indexing import build as indexing
+from retrieval.indexing import store as index_store
 from retrieval.indexing.lexical_index import LexicalIndex
 from retrieval.indexing.store import IndexUnusable, load_index, read_manifest
 from retrieval.ingest.add import add_files, remove_document
 from retrieval.ingest.cleaning import clean
-from retrieval.ingest.corpus import CorpusError, load_corpus
+from retrieval.ingest.corpus import load_corpus
 from retrieval.ingest.extract import html_text, pdf_text, reflow
+from retrieval.ingest.files import CorpusError
 from retrieval.search.lexical import BM25Retriever
 from retrieval.text.chunking import chunk_corpus
 from tests.conftest import CORPUS, FIXTURE_CORPUS

@@ -13,7 +13,6 @@ import sqlite3
 import threading
 import time
 import uuid
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +21,10 @@ import streamlit as st
 from retrieval.answer import messages
 from retrieval.answer.assistant import Assistant, BadQuestion, build, is_current
 from retrieval.answer.followup import resolve
-from retrieval.answer.highlight import split_sentences
 from retrieval.feedback import FeedbackStore, default_path
 from retrieval.indexing.store import MANIFEST_FILE, IndexUnusable
 from retrieval.search.windows import windows
+from retrieval.text.chunking import split_sentences
 from retrieval.text.privacy import protect_logger, redact_report
 
 log = protect_logger(logging.getLogger("sporg"))
@@ -58,7 +57,6 @@ KIND_NAMES = {
 }
 WARM_UP = "sporg-warm-up"
 _stopping = threading.Event()
-WIDE_POOL = 50  # hits fetched when a document-type filter is applied after the search
 
 
 def load_assistant(index_dir: str | Path, corpus_dir: str | Path, model: str | None = None
@@ -230,18 +228,19 @@ def reply(
     """Answer one message of a conversation.
 
     The message is redacted first (nothing personal reaches the search, the feedback or a log);
-    a follow-up like "og i Silkeborg?" is searched as `previous` with the town swapped; a
-    document-type filter keeps only hits of that kind, and only calls them an answer when one
-    of the unfiltered top three is among them.
+    a follow-up like "og i Silkeborg?" is searched as `previous` with the town swapped; the
+    municipality and document-type filters work inside the search, as in the CLI.
     """
     started = time.perf_counter()
     cleaned = redact_report(typed)
     question = resolve(cleaned.text, previous)
-    options: dict[str, Any] = {"municipality": municipality or None}
-    options["k"] = min(len(assistant.passages), WIDE_POOL) if kind else k
-    result = safe_ask(assistant, question, **options)
-    if kind and not result["error"]:
-        result = _only_kind(assistant, result, kind, municipality, k)
+    result = safe_ask(assistant, question, k=k, municipality=municipality or None,
+                      kind=kind or None)
+    if kind and not result["error"] and not result["hits"]:
+        result["message"] = (
+            f"Jeg fandt ingen uddrag i dokumenter af typen »{kind_label(kind)}«. "
+            f"Vælg »{ALL_KINDS}« for at søge i alle dokumenter."
+        )
     if not result["message"]:  # never a blank answer
         result["message"] = messages.NOT_FOUND
     return {
@@ -254,28 +253,6 @@ def reply(
         "elapsed": time.perf_counter() - started,
         "feedback_row": None,
     }
-
-
-def _only_kind(
-    assistant: Assistant, result: dict[str, Any], kind: str, municipality: str | None, k: int
-) -> dict[str, Any]:
-    hits = result["hits"]
-    top = {h.passage.id for h in hits[:3]}
-    of_kind = [h for h in hits if h.passage.kind == kind]
-    kept = [replace(h, rank=r) for r, h in enumerate(of_kind, 1)]
-    answered = result["answered"] and bool(kept) and kept[0].passage.id in top
-    message = result["message"]
-    if not kept:
-        message = (
-            f"Jeg fandt ingen uddrag i dokumenter af typen »{kind_label(kind)}«. "
-            f"Vælg »{ALL_KINDS}« for at søge i alle dokumenter."
-        )
-    elif result["answered"] and not answered:
-        town = municipality or kept[0].passage.municipality
-        message = messages.answer_message(
-            result.get("language", "da"), False, assistant.contact(town)
-        )
-    return {**result, "answered": answered, "message": message, "hits": kept[:k]}
 
 
 def previous_question(history: list[dict[str, Any]]) -> str | None:

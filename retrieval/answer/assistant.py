@@ -5,7 +5,6 @@ One Assistant is loaded per process and shared read-only by every session and th
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -15,17 +14,17 @@ import numpy as np
 
 from retrieval.answer import messages
 from retrieval.answer.abstain import Abstainer, Evidence
-from retrieval.answer.highlight import SentenceVectors, best_sentences
+from retrieval.answer.highlight import best_sentences
+from retrieval.embedding.cache import SentenceVectors
 from retrieval.embedding.model import get_embedder
 from retrieval.indexing.build import build, corpus_fingerprint, is_current
-from retrieval.indexing.passages import PassageLines
 from retrieval.indexing.store import IndexUnusable, load_index
 from retrieval.ingest.corpus import Municipality
-from retrieval.search.base import Retriever
+from retrieval.search.base import Retriever, Where
 from retrieval.search.dense import DenseRetriever
-from retrieval.search.hybrid import HYBRID_SETTINGS, HybridRetriever, fuse
+from retrieval.search.hybrid import HYBRID_SETTINGS, HybridRetriever
 from retrieval.search.lexical import BM25Retriever
-from retrieval.search.windows import WindowRescorer
+from retrieval.search.windows import WindowedDense, WindowRescorer
 from retrieval.text.language import detect_language
 from retrieval.text.places import named_municipalities
 from retrieval.types import Answer, Hit, Passage
@@ -35,8 +34,6 @@ __all__ = ["Assistant", "BadQuestion", "Evidence", "build", "is_current", "valid
 RETRIEVERS = ("dense", "bm25", "hybrid")
 DEFAULT_RETRIEVER = "hybrid"
 MAX_QUESTION_CHARS = 1000
-POOL = 50
-TOWN_POOL = 2000
 SENTENCE_BATCH = 8
 
 
@@ -55,19 +52,14 @@ class Assistant:
     ) -> None:
         self.dense = dense
         self.lexical = lexical
-        self.hybrid = HybridRetriever(dense, lexical, **HYBRID_SETTINGS)
-        self.retrievers: dict[str, Retriever] = {
-            "dense": dense,
-            "bm25": lexical,
-            "hybrid": self.hybrid,
-        }
+        self.sentence_vectors = SentenceVectors(self._encode_sentences)
+        self.retrievers = compose(dense, lexical, self.sentence_vectors)
+        self.hybrid = self.retrievers["hybrid"]
         self.passages = dense.passages
-        self._towns = _positions_by_town(self.passages)
+        self.facets = dense.facets
         self.municipalities = tuple(municipalities)
         self.abstainer = abstainer or Abstainer.default()
         self.manifest = manifest or {}
-        self.sentence_vectors = SentenceVectors(self._encode_sentences)
-        self.windows = WindowRescorer(self.sentence_vectors)
 
     def _encode_sentences(self, texts: Sequence[str]) -> Any:
         """Sentences and windows for highlighting and rescoring, SENTENCE_BATCH at a time: short
@@ -118,33 +110,27 @@ class Assistant:
     @property
     def covered(self) -> list[str]:
         """Municipalities the corpus has documents from."""
-        return sorted(name for name, _ in self._towns.values())
-
-    @functools.cached_property
-    def _documents(self) -> dict[str, list[int]]:
-        """document id → its passages' positions, in index order, made once (on first use)."""
-        doc_ids = (self.passages.heads()[1] if isinstance(self.passages, PassageLines)
-                   else [p.document_id for p in self.passages])
-        found: dict[str, list[int]] = {}
-        for i, doc_id in enumerate(doc_ids):
-            found.setdefault(doc_id, []).append(i)
-        return found
+        return sorted(name for name, _ in self.facets.towns.values())
 
     def document(self, document_id: str) -> list[Passage]:
         """One document's passages in reading order ("Vis hele kilden"), without reading the
         other documents' passages: at 100,000 passages a scan would parse them all."""
-        passages = [self.passages[i] for i in self._documents.get(document_id, [])]
-        return sorted(passages, key=lambda p: p.position)
+        at = self.facets.documents.get(document_id, ())
+        return sorted((self.passages[int(i)] for i in at), key=lambda p: p.position)
 
-    @functools.cached_property
+    @property
     def kinds(self) -> list[str]:
         """Document types in the corpus (one passage read per document), for the filters."""
-        return sorted({self.passages[at[0]].kind for at in self._documents.values()})
+        return sorted(name for name, _ in self.facets.kinds.values())
 
     def ask(
         self, question: str, k: int = 5, retriever: str = DEFAULT_RETRIEVER,
-        municipality: str | None = None,
+        municipality: str | None = None, kind: str | None = None,
     ) -> Answer:
+        """The one pipeline every door calls: where to search, search, abstain, highlight.
+
+        ``municipality`` and ``kind`` filter inside the search, as a town named in the
+        question does."""
         question = validate_question(question)
         if retriever not in self.retrievers:
             choices = ", ".join(sorted(self.retrievers))
@@ -153,15 +139,14 @@ class Assistant:
             raise ValueError(f"k must be at least 1, got {k}")
         language = detect_language(question)
         named = [municipality] if municipality else named_municipalities(question)
-        covered = {c.casefold() for c in self.covered}
-        towns = {t.casefold() for t in named if t.casefold() in covered}
-        if named and not towns:
+        where = self._where(named, kind)
+        if named and not where.municipalities:
             message = messages.not_covered(named, self.covered, language)
             return Answer(question, language, False, message, ())
-        found = self._search(question, language, named, towns, k, retriever)
-        hits, evidence, query_vector = found
+        hits, evidence = self._search(question, language, named, where, k, retriever)
         answered = bool(hits) and self.abstainer.answers(evidence)
-        hits = [self._highlight(question, query_vector, h, i < 3) for i, h in enumerate(hits)]
+        qv = self.dense.query_vector(question)
+        hits = [self._highlight(question, qv, h, i < 3) for i, h in enumerate(hits)]
         town = named[0] if named else (hits[0].passage.municipality if hits else "")
         message = messages.answer_message(language, answered, self.contact(town) if town else None)
         return Answer(question, language, answered, message, tuple(hits))
@@ -171,40 +156,29 @@ class Assistant:
         calibration; the same path as `ask`."""
         question = validate_question(question)
         named = named_municipalities(question)
-        covered = {c.casefold() for c in self.covered}
-        towns = {t.casefold() for t in named if t.casefold() in covered}
-        if named and not towns:
+        where = self._where(named, None)
+        if named and not where.municipalities:
             return None
         language = detect_language(question)
-        return self._search(question, language, named, towns, 5, retriever)[1]
+        return self._search(question, language, named, where, 5, retriever)[1]
+
+    def _where(self, named: Sequence[str], kind: str | None) -> Where:
+        """The filter for the covered towns among those named (none covered: an empty set)."""
+        covered = self.facets.towns
+        return Where.of([t for t in named if t.casefold() in covered], [kind] if kind else [])
 
     def _search(
-        self, question: str, language: str, named: list[str], towns: set[str], k: int,
+        self, question: str, language: str, named: list[str], where: Where, k: int,
         retriever: str,
-    ) -> tuple[list[Hit], Evidence, Any]:
-        query_vector = self.dense.query_vector(question)
-        if towns:  # filtered inside both searches, as deep as before the filter moved in
-            allowed = np.sort(np.concatenate([self._towns[t][1] for t in sorted(towns)]))
-            mask = np.zeros(len(self.passages), dtype=bool)
-            mask[allowed] = True
-            pool = min(len(allowed), TOWN_POOL)
-            plain = self.dense.search_vector(query_vector, pool, allowed=allowed)
-            lexical_hits = self.lexical.search(question, pool, allowed=mask)
-        else:
-            pool = min(len(self.passages), max(POOL, k))
-            plain = self.dense.search_vector(query_vector, pool)
-            lexical_hits = self.lexical.search(question, pool)
-        dense_hits = self.windows.rescore(query_vector, plain)
-        if retriever == "dense":
-            ranked = dense_hits
-        elif retriever == "bm25":
-            ranked = lexical_hits
-        else:
-            ranked = fuse(dense_hits, lexical_hits, pool, self.hybrid.fusion, self.hybrid.weight)
+    ) -> tuple[list[Hit], Evidence]:
+        """One hybrid search yields every retriever's ranking (its stages) and the evidence."""
+        ranking = self.hybrid.explain(question, k, where)
+        ranked = ranking.stages.get(retriever, [])
         hits = [replace(h, rank=r) for r, h in enumerate(ranked[:k], 1)]
         known = self.lexical.known_fraction(question, ignore=named)
-        evidence = Evidence.of(question, language, plain, lexical_hits, ranked, known)
-        return hits, evidence, query_vector
+        evidence = Evidence.of(question, language, ranking.stages.get("dense_passages", []),
+                               ranking.stages.get("bm25", []), ranked, known)
+        return hits, evidence
 
     def _highlight(self, question: str, qv: Any, hit: Hit, use_vectors: bool) -> Hit:
         text = best_sentences(
@@ -217,15 +191,12 @@ class Assistant:
         return replace(hit, highlight=text)
 
 
-def _positions_by_town(passages: Sequence[Passage]) -> dict[str, tuple[str, np.ndarray]]:
-    """casefolded municipality → (its name as written, its passages' positions), once per load:
-    a town filter then costs nothing to set up per question, even at 100,000 passages."""
-    names = (passages.municipalities() if isinstance(passages, PassageLines)
-             else [p.municipality for p in passages])
-    found: dict[str, tuple[str, list[int]]] = {}
-    for i, name in enumerate(names):
-        found.setdefault(name.casefold(), (name, []))[1].append(i)
-    return {t: (name, np.asarray(at, dtype=np.int64)) for t, (name, at) in found.items()}
+def compose(dense: DenseRetriever, lexical: BM25Retriever, vectors: SentenceVectors
+            ) -> dict[str, Retriever]:
+    """The product's retrievers by name: what citizens get is what evaluators score."""
+    windowed = WindowedDense(dense, WindowRescorer(vectors))
+    return {"dense": windowed, "bm25": lexical,
+            "hybrid": HybridRetriever(windowed, lexical, **HYBRID_SETTINGS)}
 
 
 def validate_question(question: str) -> str:

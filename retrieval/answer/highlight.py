@@ -8,13 +8,11 @@ select whole sentences of the original text, never rewrite them.
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from retrieval.text.chunking import sentences
+from retrieval.embedding.cache import SentenceVectors
+from retrieval.text.chunking import split_sentences
 
 # Weights against cosine similarity, chosen on the development set (see README).
 OVERLAP_WEIGHT = 0.2
@@ -28,11 +26,6 @@ _STOP = {
     "om", "der", "vil", "skal", "kan", "man", "jeg", "mig", "vi", "the", "what", "how", "is",
     "of", "a", "in", "to", "does", "do", "are", "which", "who", "when", "why",
 }
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a passage; each line (paragraph, bullet) is split on its own."""
-    return [s for line in text.split("\n") for s in sentences(line) if s.strip()]
 
 
 def _content_words(text: str) -> set[str]:
@@ -56,31 +49,6 @@ def overlap(question: str, sentence: str) -> float:
         if w in s or (len(w) >= 5 and any(t.startswith(w[:5]) for t in s)):
             found += 1
     return found / len(q)
-
-
-class SentenceVectors:
-    """Encodes sentences once and keeps them (LRU), so a warm app highlights without the model."""
-
-    def __init__(self, encode: Callable[[list[str]], np.ndarray], size: int = 20000) -> None:
-        self._encode = encode
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            vectors = self._encode(missing)
-            with self._lock:
-                for t, v in zip(missing, vectors, strict=True):
-                    self._cache[t] = v
-                while len(self._cache) > self._size:
-                    self._cache.popitem(last=False)
-        with self._lock:
-            for t in texts:
-                self._cache.move_to_end(t)
-            return np.stack([self._cache[t] for t in texts])
 
 
 _NUMBER_Q = re.compile(

@@ -1,7 +1,7 @@
 """Building index/ from corpus/, keeping it up to date incrementally, and knowing its state.
 
 `build` cleans, chunks and embeds every document. `update` compares each document's source
-hash (raw bytes + metadata, see retrieval/ingest.py) with the one the index recorded, embeds
+hash (raw bytes + metadata, see retrieval/ingest/changes.py) with the one the index recorded, embeds
 only new or changed documents, removes the vectors of removed or changed ones by their stable
 keys, rescores BM25, and swaps the result in atomically. Both end in the same index: the same
 passages, vectors, BM25 scores and therefore the same search results (tests/test_ingest.py).
@@ -41,8 +41,9 @@ from retrieval.indexing.store import (
     searchable,
     writing,
 )
-from retrieval.ingest import add as ingest
-from retrieval.ingest.corpus import CorpusError
+from retrieval.ingest import catalog, changes
+from retrieval.ingest.corpus import load_document
+from retrieval.ingest.files import CorpusError
 from retrieval.text.chunking import chunk_document, embed_text
 from retrieval.types import Document, Passage
 
@@ -123,10 +124,10 @@ def build(
     """Clean, chunk, embed and save every document; returns the new manifest."""
     embedder = embedder or get_embedder(model)
     with writing(index_dir):
-        cm = ingest.read_manifest(corpus_dir)
+        cm = catalog.read_catalog(corpus_dir)
         if not cm.entries:
-            raise CorpusError(f"{cm.folder / ingest.MANIFEST}: lists no [[document]]; add one")
-        return _full(cm, ingest.fingerprints(cm), index_dir, embedder, show_progress,
+            raise CorpusError(f"{cm.path}: lists no [[document]]; add one")
+        return _full(cm, changes.fingerprints(cm), index_dir, embedder, show_progress,
                      index_type)
 
 
@@ -142,23 +143,23 @@ def update(
     With no usable index (none yet, another model or format), this is a full build."""
     embedder = embedder or get_embedder(model)
     with writing(index_dir):
-        cm = ingest.read_manifest(corpus_dir)
+        cm = catalog.read_catalog(corpus_dir)
         if not cm.entries:
-            raise CorpusError(f"{cm.folder / ingest.MANIFEST} lists no [[document]]; add one")
+            raise CorpusError(f"{cm.path} lists no [[document]]; add one")
         try:
             stored = load_index(index_dir, model_id=embedder.model_id, for_update=True)
         except IndexUnusable as exc:
             print(f"{exc}\nBuilding {index_dir}/ from scratch.", file=sys.stderr)
             stored = None
         if stored is None:
-            manifest = _full(cm, ingest.fingerprints(cm), index_dir, embedder, show_progress)
+            manifest = _full(cm, changes.fingerprints(cm), index_dir, embedder, show_progress)
             return UpdateReport(added=tuple(e["id"] for e in cm.entries),
                                 embedded=manifest["passages"], rebuilt=True, manifest=manifest)
-        prints = ingest.fingerprints(cm, stored.manifest.get("sources", {}))
+        prints = changes.fingerprints(cm, stored.manifest.get("sources", {}))
         return _incremental(cm, prints, stored, index_dir, embedder, show_progress)
 
 
-def _full(cm: ingest.CorpusManifest, prints: Fingerprints, index_dir: Path | str,
+def _full(cm: catalog.Catalog, prints: Fingerprints, index_dir: Path | str,
           embedder: Embedder, show_progress: bool, index_type: str | None = None
           ) -> dict[str, Any]:
     docs, skipped = _readable(cm, cm.entries)
@@ -170,16 +171,16 @@ def _full(cm: ingest.CorpusManifest, prints: Fingerprints, index_dir: Path | str
     kind = index_type or index_type_for(len(passages))
     id_map = make_index(kind, passage_keys(passages), vectors)
     counts = _counts(passages)
-    sources = {d.id: _record(prints[d.id], ingest.content_hash(d.text), counts.get(d.id, 0))
+    sources = {d.id: _record(prints[d.id], changes.content_hash(d.text), counts.get(d.id, 0))
                for d in docs}
     sources.update({i: _skipped(prints[i], why) for i, why in skipped.items()})
     sources = {e["id"]: sources[e["id"]] for e in cm.entries}
     save_index(index_dir, passages, id_map, LexicalIndex.build(passages), embedder.model_id,
-               ingest.corpus_hash(cm, _sources(prints)), _extra(cm, sources))
+               changes.corpus_hash(cm, _sources(prints)), _extra(cm, sources))
     return read_manifest(index_dir)
 
 
-def _incremental(cm: ingest.CorpusManifest, prints: Fingerprints, stored: StoredIndex,
+def _incremental(cm: catalog.Catalog, prints: Fingerprints, stored: StoredIndex,
                  index_dir: Path | str, embedder: Embedder, show_progress: bool
                  ) -> UpdateReport:
     records: dict[str, dict[str, Any]] = stored.manifest.get("sources", {})
@@ -188,7 +189,7 @@ def _incremental(cm: ingest.CorpusManifest, prints: Fingerprints, stored: Stored
     added = tuple(e["id"] for e in todo if e["id"] not in records)
     changed = tuple(e["id"] for e in todo if e["id"] in records)
     removed = tuple(i for i in records if i not in hashes)
-    corpus_hash = ingest.corpus_hash(cm, hashes)
+    corpus_hash = changes.corpus_hash(cm, hashes)
     if not todo and not removed and stored.manifest.get("corpus_hash") == corpus_hash:
         return UpdateReport(manifest=stored.manifest)
 
@@ -206,7 +207,7 @@ def _incremental(cm: ingest.CorpusManifest, prints: Fingerprints, stored: Stored
     counts = _counts(fresh)
     sources = {i: r for i, r in records.items() if i not in drop}
     for d in docs:
-        sources[d.id] = _record(prints[d.id], ingest.content_hash(d.text), counts.get(d.id, 0))
+        sources[d.id] = _record(prints[d.id], changes.content_hash(d.text), counts.get(d.id, 0))
     sources.update({i: _skipped(prints[i], why) for i, why in skipped.items()})
     # Manifest order, with the fingerprints' current stat (a touched, unchanged file).
     sources = {e["id"]: {**sources[e["id"]], **prints[e["id"]]} for e in cm.entries}
@@ -234,7 +235,7 @@ def _updated_vectors(id_map: Any, keys: np.ndarray, keep: np.ndarray,
     return id_map
 
 
-def _readable(cm: ingest.CorpusManifest, entries: Sequence[dict[str, str]]
+def _readable(cm: catalog.Catalog, entries: Sequence[dict[str, str]]
               ) -> tuple[list[Document], dict[str, str]]:
     """The documents that can be read and cleaned, and {id: why} for those that cannot.
 
@@ -246,7 +247,7 @@ def _readable(cm: ingest.CorpusManifest, entries: Sequence[dict[str, str]]
     skipped: dict[str, str] = {}
     for entry in entries:
         try:
-            docs.append(ingest.load_document(cm.folder, entry))
+            docs.append(load_document(cm.folder, entry))
         except CorpusError as exc:
             skipped[entry["id"]] = str(exc)
             print(f"Skipping {entry['id']}: {exc}", file=sys.stderr)
@@ -268,7 +269,7 @@ def _counts(passages: Sequence[Passage]) -> dict[str, int]:
     return counts
 
 
-def _extra(cm: ingest.CorpusManifest, sources: dict[str, Any]) -> dict[str, Any]:
+def _extra(cm: catalog.Catalog, sources: dict[str, Any]) -> dict[str, Any]:
     from retrieval.ingest.corpus import PIPELINE_VERSION
 
     return {

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.indexing.store import IndexUnusable, damaged_files, read_manifest
-from retrieval.ingest import add as ingest
+from retrieval.ingest import catalog, changes
+from retrieval.ingest.corpus import load_document
 
 
 def _sources(prints: dict[str, dict[str, Any]]) -> dict[str, str]:
@@ -22,8 +23,8 @@ def _sources(prints: dict[str, dict[str, Any]]) -> dict[str, str]:
 def corpus_fingerprint(corpus_dir: Path | str, index_dir: Path | str | None = None) -> str:
     """The corpus hash an index records, computed without cleaning a single document (and,
     given the index, without reading the files whose size and mtime it recorded)."""
-    cm = ingest.read_manifest(corpus_dir)
-    return ingest.corpus_hash(cm, _sources(ingest.fingerprints(cm, _records(index_dir))))
+    cm = catalog.read_catalog(corpus_dir)
+    return changes.corpus_hash(cm, _sources(changes.fingerprints(cm, _records(index_dir))))
 
 
 def _records(index_dir: Path | str | None) -> dict[str, Any]:
@@ -52,9 +53,9 @@ def is_current(index_dir: Path | str, corpus_dir: Path | str, model: str | None 
 def content_hashes(corpus_dir: Path | str, index_dir: Path | str) -> dict[str, str]:
     """Content hash → id of every corpus document, from the index where it is current (cheap),
     else by extracting and cleaning the document."""
-    cm = ingest.read_manifest(corpus_dir)
+    cm = catalog.read_catalog(corpus_dir)
     records = _records(index_dir)
-    prints = ingest.fingerprints(cm, records)
+    prints = changes.fingerprints(cm, records)
     out: dict[str, str] = {}
     for e in cm.entries:
         record = records.get(e["id"], {})
@@ -62,7 +63,7 @@ def content_hashes(corpus_dir: Path | str, index_dir: Path | str) -> dict[str, s
             if not record.get("skipped"):
                 out[record["content"]] = e["id"]
         else:
-            out[ingest.content_hash(ingest.load_document(cm.folder, e).text)] = e["id"]
+            out[changes.content_hash(load_document(cm.folder, e).text)] = e["id"]
     return out
 
 
@@ -85,7 +86,7 @@ def status(corpus_dir: Path | str, index_dir: Path | str, model: str | None = No
     (a file's checksum differs: rebuild) or 'missing' (no usable index)."""
     from retrieval.embedding.model import resolve_model
 
-    cm = ingest.read_manifest(corpus_dir)
+    cm = catalog.read_catalog(corpus_dir)
     try:
         manifest = read_manifest(index_dir)
         damaged = damaged_files(index_dir, manifest)
@@ -93,7 +94,7 @@ def status(corpus_dir: Path | str, index_dir: Path | str, model: str | None = No
         manifest, damaged = {}, []
     records = manifest.get("sources", {})
     rows = []
-    hashes = _sources(ingest.fingerprints(cm, records))
+    hashes = _sources(changes.fingerprints(cm, records))
     for e in cm.entries:
         record = records.get(e["id"])
         state = ("missing" if record is None
@@ -108,7 +109,7 @@ def status(corpus_dir: Path | str, index_dir: Path | str, model: str | None = No
         state = "missing"
     elif damaged:
         state = "damaged"
-    elif (manifest.get("corpus_hash") == ingest.corpus_hash(cm, hashes)
+    elif (manifest.get("corpus_hash") == changes.corpus_hash(cm, hashes)
           and manifest.get("model") == resolve_model(model, convert=False)[1]):
         state = "current"
     else:

@@ -1,72 +1,42 @@
-"""Growing the corpus: add documents to corpus/, remove them, and know what changed.
+"""Growing the corpus: add documents to corpus/ and remove them.
 
 Adding copies the raw file as published into corpus/ and appends a [[document]] table to
-documents.toml, validated by the same rules as retrieval/corpus.py; the index then catches up
-with `retrieval.indexing.build.update`, which embeds only what is new or changed. Whether a document
-changed is told by a hash of its raw bytes and metadata, so a corpus of thousands of documents
-is checked in well under a second, without cleaning any of them.
+documents.toml, validated by the catalog's rules; the index then catches up with
+`retrieval.indexing.build.update`, which embeds only what is new or changed
+(retrieval/ingest/changes.py).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import re
 import shutil
-import tempfile
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from retrieval.ingest.cleaning import clean
-from retrieval.ingest.corpus import (
+from retrieval.ingest.catalog import (
+    CATALOG,
+    FIELD_ORDER,
     KINDS,
-    MANIFEST,
-    MUNICIPALITY_FIELDS,
-    PIPELINE_VERSION,
     REQUIRED,
-    CorpusError,
-    _check_fields,
-    read_text,
+    append_documents,
+    read_catalog,
+    remove_document_table,
     validate_entry,
 )
-from retrieval.ingest.extract import SUFFIXES, extract_text, extractor_version, stated_title
-from retrieval.types import Document
+from retrieval.ingest.changes import content_hash
+from retrieval.ingest.cleaning import clean
+from retrieval.ingest.extract import SUFFIXES, extract_text, stated_title
+from retrieval.ingest.files import CorpusError, read_text
 
 FLAGS = {  # manifest field → the `add` flag that sets it
     "id": "--id", "title": "--title", "municipality": "--municipality",
     "committee": "--committee", "kind": "--kind", "period": "--period", "source": "--source",
     "date": "--date", "url": "--url",
 }
-FIELD_ORDER = ("id", "file", "title", "municipality", "committee", "kind", "period", "date",
-               "source", "url")
-_HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z_]+)\s*\]\]?\s*(#.*)?$")
-_PARSED: dict[tuple[str, int, int, int], dict[str, Any]] = {}
-# The same version's entries and municipalities once validated (files are checked each time).
-_VALID: dict[tuple[str, int, int, int], tuple[tuple[dict[str, str], ...],
-                                               tuple[dict[str, str], ...]]] = {}
-_SUFFIXES: dict[str, str] = {}  # manifest 'file' → its suffix, lowercased
-_CLEAN: set[tuple[str, int, int, int]] = set()  # versions whose data JSON keeps as it is
-_METAS: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}  # see `fingerprint`
-_VERSIONS: dict[str, str] = {}  # file suffix → extractor_version
-CACHE_MIN_BYTES = 256 << 10  # a smaller documents.toml parses in milliseconds: no cache file
 _SLUG_LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "ae", "Ø": "oe", "Å": "aa"})
-
-
-@dataclass(frozen=True)
-class CorpusManifest:
-    """documents.toml, validated but with no document read: cheap at any corpus size."""
-
-    folder: Path
-    entries: tuple[dict[str, str], ...]
-    municipalities: tuple[dict[str, str], ...]
-
-    def entry(self, doc_id: str) -> dict[str, str] | None:
-        return next((e for e in self.entries if e["id"] == doc_id), None)
 
 
 @dataclass(frozen=True)
@@ -76,192 +46,6 @@ class Added:
     path: Path
     doc_id: str
     skipped: str = ""
-
-
-def _stat_key(path: Path) -> tuple[str, int, int, int]:
-    st = path.stat()
-    return (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
-
-
-def _parsed(manifest: Path) -> dict[str, Any]:
-    """tomllib.loads, once per version of the file: 11,000 entries take 1-3 s to parse, so a
-    large manifest's parse is also kept on disk as JSON (read in well under 0.1 s), for the
-    next command, under the file's size, mtime and inode (as git trusts its index)."""
-    return _parsed_version(manifest)[1]
-
-
-def _parsed_version(manifest: Path) -> tuple[tuple[str, int, int, int], dict[str, Any]]:
-    """`_parsed`, with the version (stat key) it is of."""
-    key = _stat_key(manifest)
-    if key not in _PARSED:
-        data = _cached(key)
-        if data is not None:
-            _remember(key, data, stored=True)
-        else:
-            try:
-                data = tomllib.loads(read_text(manifest))
-            except tomllib.TOMLDecodeError as exc:
-                raise CorpusError(f"{manifest}: not valid TOML ({exc})") from exc
-            _remember(key, data)
-    return key, _PARSED[key]  # read-only: callers copy what they keep
-
-
-def _cache_file(key: tuple[str, int, int, int]) -> Path:
-    from retrieval.embedding.model import models_dir  # the project's cache ($SPORG_CACHE)
-
-    name = hashlib.sha256(key[0].encode("utf-8")).hexdigest()[:16]
-    return models_dir().parent / "manifests" / f"{name}.json"
-
-
-def _cached(key: tuple[str, int, int, int]) -> dict[str, Any] | None:
-    if key[1] < CACHE_MIN_BYTES:
-        return None
-    try:
-        record = json.loads(_cache_file(key).read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    return record["data"] if record.get("key") == list(key) else None
-
-
-def _remember(key: tuple[str, int, int, int], data: dict[str, Any], stored: bool = False,
-              clean: bool = False) -> None:
-    """In this process; and on disk when the manifest is large and its values are JSON's.
-
-    ``stored``: ``data`` was just read from the disk cache under this key (nothing to write);
-    ``clean``: ``data`` is known to survive JSON unchanged (no need to check it)."""
-    _PARSED.clear()  # keep one version: the cache is for one command's repeated reads
-    _PARSED[key] = data
-    for old in [k for k in _VALID if k != key]:
-        del _VALID[old]
-    _CLEAN.clear()
-    if stored:
-        _CLEAN.add(key)
-        return
-    if key[1] < CACHE_MIN_BYTES:
-        return
-    try:
-        text = json.dumps({"key": list(key), "data": data}, ensure_ascii=False)
-        if not clean and json.loads(text)["data"] != data:  # e.g. TOML dates: no cache
-            return
-        _CLEAN.add(key)
-        path = _cache_file(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(text, "utf-8")
-        os.replace(tmp, path)
-    except (OSError, TypeError, ValueError):
-        return  # a cache only: a read-only home or odd values cost speed, nothing else
-
-
-def read_manifest(folder: Path | str) -> CorpusManifest:
-    """The manifest's entries, checked as `load_corpus` checks them (files must exist)."""
-    folder = Path(folder)
-    manifest = folder / MANIFEST
-    if not manifest.is_file():
-        raise CorpusError(f"{manifest} not found: a corpus folder needs a {MANIFEST} manifest")
-    key, data = _parsed_version(manifest)
-    if key not in _VALID:
-        _VALID[key] = _validated(manifest, data)
-    entries, municipalities = _VALID[key]
-    for i, fields in enumerate(entries, 1):
-        if not os.path.isfile(os.path.join(folder, fields["file"])):
-            where = f"{manifest} [[document]] #{i} ({fields['id']})"
-            raise CorpusError(
-                f"{where}: file {folder / fields['file']} not found; fix 'file' or add the file"
-            )
-    return CorpusManifest(folder, entries, municipalities)
-
-
-def _validated(manifest: Path, data: Mapping[str, Any]
-               ) -> tuple[tuple[dict[str, str], ...], tuple[dict[str, str], ...]]:
-    """The manifest's entries and municipalities, checked as `load_corpus` checks them (but
-    for the files: `read_manifest` checks those at every call)."""
-    unknown = sorted(set(data) - {"document", "municipality"})
-    if unknown:
-        raise CorpusError(
-            f"{manifest}: unknown table(s) {unknown}; use [[document]], [[municipality]]"
-        )
-    municipalities = []
-    for i, entry in enumerate(data.get("municipality", []), 1):
-        where = f"{manifest} [[municipality]] #{i}"
-        _check_fields(where, entry, MUNICIPALITY_FIELDS)
-        if not entry.get("name"):
-            raise CorpusError(f"{where}: missing field 'name'")
-        municipalities.append(dict(entry))
-    entries: list[dict[str, str]] = []
-    seen: set[str] = set()
-    for i, entry in enumerate(data.get("document", []), 1):
-        where = f"{manifest} [[document]] #{i} ({entry.get('id', '?')})"
-        fields = validate_entry(entry, where)
-        if fields["id"] in seen:
-            raise CorpusError(f"{where}: duplicate id {fields['id']!r}")
-        seen.add(fields["id"])
-        entries.append(fields)
-    return tuple(entries), tuple(municipalities)
-
-
-def fingerprint(folder: Path, fields: Mapping[str, str],
-                record: Mapping[str, object] | None = None) -> dict[str, object]:
-    """The document's source hash: changes when the raw file, its metadata, the cleaning
-    pipeline or its extractor does. Returned with the parts it is made of, ``meta`` (hash of
-    everything but the file) and ``stat`` (size, mtime): when both equal those an index
-    ``record`` kept, the file is not read again, as git trusts its index."""
-    # Plain strings until the file must be read: 11,000 Path objects per call cost ~0.05 s.
-    st = os.stat(os.path.join(folder, fields["file"]))
-    stat = [st.st_size, st.st_mtime_ns]
-    suffix = _SUFFIXES.get(fields["file"]) or Path(fields["file"]).suffix.lower()
-    if len(_SUFFIXES) > 1_000_000:
-        _SUFFIXES.clear()
-    _SUFFIXES[fields["file"]] = suffix
-    if suffix not in _VERSIONS:  # package metadata, read once per file type and process
-        _VERSIONS[suffix] = extractor_version(folder / fields["file"])
-    # The metadata's hash, once per process (`add` fingerprints the corpus twice).
-    items = tuple(sorted(fields.items()))
-    meta = _METAS.get((_VERSIONS[suffix], items), "")
-    if not meta:
-        h = hashlib.sha256(f"{PIPELINE_VERSION}|{_VERSIONS[suffix]}|".encode())
-        h.update(json.dumps(items, ensure_ascii=False).encode("utf-8"))
-        if len(_METAS) > 1_000_000:
-            _METAS.clear()
-        meta = _METAS[_VERSIONS[suffix], items] = h.hexdigest()[:16]
-    if record and record.get("meta") == meta and record.get("stat") == stat:
-        return {"source": record["source"], "meta": meta, "stat": stat}
-    h = hashlib.sha256(meta.encode())
-    with (folder / fields["file"]).open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return {"source": h.hexdigest()[:16], "meta": meta, "stat": stat}
-
-
-def fingerprints(manifest: CorpusManifest, records: Mapping[str, Mapping[str, object]] | None
-                 = None) -> dict[str, dict[str, object]]:
-    """`fingerprint` of every document, reusing what an index's ``records`` know."""
-    records = records or {}
-    return {e["id"]: fingerprint(manifest.folder, e, records.get(e["id"]))
-            for e in manifest.entries}
-
-
-def corpus_hash(manifest: CorpusManifest, hashes: Mapping[str, str]) -> str:
-    """One hash of every document's source hash and the municipalities' contact details."""
-    h = hashlib.sha256(f"{PIPELINE_VERSION}|".encode())
-    h.update(json.dumps(sorted(hashes.items())).encode())
-    h.update(json.dumps([sorted(m.items()) for m in manifest.municipalities],
-                        ensure_ascii=False).encode("utf-8"))
-    return h.hexdigest()[:16]
-
-
-def load_document(folder: Path, fields: Mapping[str, str]) -> Document:
-    """Extract and clean one listed document, as `load_corpus` does for all of them."""
-    path = folder / fields["file"]
-    text = clean(extract_text(path), title=fields["title"])
-    if not text.strip():
-        raise CorpusError(f"{path} ({fields['id']}) has no text left after cleaning")
-    return Document(text=text, **fields)
-
-
-def content_hash(text: str) -> str:
-    """Of the cleaned text: the same document fetched twice, or as HTML and as PDF, matches."""
-    return hashlib.sha256(" ".join(text.split()).casefold().encode("utf-8")).hexdigest()[:16]
 
 
 def slug(text: str) -> str:
@@ -294,7 +78,7 @@ def expand(paths: Iterable[Path | str]) -> list[Path]:
 
 def sidecar(folder: Path) -> dict[str, dict[str, str]]:
     """Metadata for files in a folder being added, from a documents.toml of its own."""
-    manifest = folder / MANIFEST
+    manifest = folder / CATALOG
     if not manifest.is_file():
         return {}
     try:
@@ -319,7 +103,7 @@ def entry_for(path: Path, given: Mapping[str, str], taken: set[str]) -> dict[str
         hint = f" (one of {', '.join(KINDS)})" if "--kind" in missing else ""
         raise CorpusError(
             f"cannot add {path}: give {', '.join(missing)}{hint}, or list the file with its "
-            f"metadata in a {MANIFEST} next to it"
+            f"metadata in a {CATALOG} next to it"
         )
     if fields["id"] in taken:
         raise CorpusError(
@@ -342,8 +126,7 @@ def add_files(
     written, so one bad file adds nothing; the manifest is replaced atomically at the end.
     """
     folder = Path(corpus_dir)
-    manifest = read_manifest(folder)
-    taken = {e["id"] for e in manifest.entries}
+    taken = {e["id"] for e in read_catalog(folder).entries}
     seen = dict(known_contents)
     results: list[Added] = []
     planned: list[tuple[Path, dict[str, str]]] = []
@@ -372,23 +155,7 @@ def add_files(
                 shutil.copy2(path, target)
                 copied.append(target)
         if planned:
-            tables = "".join(_toml_table(fields) for _, fields in planned)
-            if tomllib.loads(tables).get("document") != [f for _, f in planned]:
-                raise CorpusError(f"could not write {[f['id'] for _, f in planned]} as TOML")
-            old_key, data = _parsed_version(folder / MANIFEST)
-            valid, json_clean = _VALID.get(old_key), old_key in _CLEAN
-            text = read_text(folder / MANIFEST).rstrip("\n") + "\n" + tables
-            _replace(folder / MANIFEST, text)
-            # What we appended reads back as these tables, so the rest need not be parsed again,
-            # nor validated: the new tables were validated above, their ids are new.
-            new_key = _stat_key(folder / MANIFEST)
-            _remember(new_key, {  # the appended tables are strings: JSON keeps them
-                **data, "document": [*data.get("document", []), *(f for _, f in planned)]},
-                clean=json_clean)
-            if valid is not None:
-                _VALID[new_key] = (
-                    (*valid[0], *(validate_entry(dict(f), str(p)) for p, f in planned)),
-                    valid[1])
+            append_documents(folder, [fields for _, fields in planned])
     except BaseException:
         for target in copied:
             target.unlink(missing_ok=True)
@@ -399,26 +166,18 @@ def add_files(
 def remove_document(doc_id: str, corpus_dir: Path | str, delete_file: bool = True
                     ) -> dict[str, str]:
     """Take a document out of documents.toml (and its raw file out of corpus/)."""
-    folder = Path(corpus_dir)
-    manifest = read_manifest(folder)
-    entry = manifest.entry(doc_id)
+    catalog = read_catalog(corpus_dir)
+    entry = catalog.entry(doc_id)
     if entry is None:
-        ids = ", ".join(e["id"] for e in manifest.entries[:8])
+        ids = ", ".join(e["id"] for e in catalog.entries[:8])
         raise CorpusError(
-            f"no document with id {doc_id!r} in {folder / MANIFEST}; "
+            f"no document with id {doc_id!r} in {catalog.path}; "
             f"`python -m retrieval list` shows them (e.g. {ids})"
         )
-    text = read_text(folder / MANIFEST)
-    _replace(folder / MANIFEST, _without_table(text, doc_id))
-    after = read_manifest(folder)
-    expected = [e for e in manifest.entries if e["id"] != doc_id]
-    if list(after.entries) != expected or after.municipalities != manifest.municipalities:
-        _replace(folder / MANIFEST, text)
-        raise CorpusError(f"could not remove {doc_id!r} cleanly from {folder / MANIFEST}; "
-                          "edit the file by hand")
+    after = remove_document_table(catalog, doc_id)
     still_used = any(e["file"] == entry["file"] for e in after.entries)
     if delete_file and not still_used:
-        (folder / entry["file"]).unlink(missing_ok=True)
+        (catalog.folder / entry["file"]).unlink(missing_ok=True)
     return entry
 
 
@@ -430,43 +189,3 @@ def _target_name(folder: Path, path: Path, doc_id: str) -> str:
     if not target.exists() or target.read_bytes() == path.read_bytes():
         return path.name
     return f"{doc_id}{path.suffix.lower()}"
-
-
-def _toml_table(fields: Mapping[str, str]) -> str:
-    # A JSON string with ensure_ascii=False is a valid TOML basic string.
-    lines = [f"{k} = {json.dumps(fields[k], ensure_ascii=False)}"
-             for k in FIELD_ORDER if fields.get(k)]
-    return "\n[[document]]\n" + "\n".join(lines) + "\n"
-
-
-def _without_table(text: str, doc_id: str) -> str:
-    """documents.toml without the [[document]] table whose id is doc_id; comments and the
-    other tables are kept as written."""
-    lines = text.splitlines(keepends=True)
-    headers = [i for i, line in enumerate(lines) if _HEADER.match(line)]
-    for n, start in enumerate(headers):
-        if _HEADER.match(lines[start])[1] != "document":  # type: ignore[index]
-            continue
-        end = headers[n + 1] if n + 1 < len(headers) else len(lines)
-        block = "".join(lines[start:end])
-        if tomllib.loads(block).get("document", [{}])[0].get("id") != doc_id:
-            continue
-        # Comment lines right before the next table describe that table: keep them.
-        while end > start + 1 and lines[end - 1].lstrip().startswith("#"):
-            end -= 1
-        return "".join(lines[:start] + lines[end:])
-    return text
-
-
-def _replace(path: Path, text: str) -> None:
-    """Write via a temporary file and a rename, so documents.toml is never half-written."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -13,6 +13,8 @@ import re
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from retrieval.ingest.files import CorpusError, read_text
+
 SUFFIXES = (".txt", ".html", ".htm", ".pdf")
 _LIBRARY = {".html": "trafilatura", ".htm": "trafilatura", ".pdf": "pypdf"}
 _DASH_ITEM = re.compile(r"^[-–]\s+")
@@ -22,8 +24,6 @@ _ITEM_START = re.compile(r"^([•·▪●◦*–-]\s|\d{1,2}[.)]\s)")
 
 
 def _error(message: str) -> Exception:
-    from retrieval.ingest.corpus import CorpusError  # corpus imports this module: import on use
-
     return CorpusError(message)
 
 
@@ -44,8 +44,6 @@ def extract_text(path: Path | str) -> str:
     suffix = path.suffix.lower()
     try:
         if suffix == ".txt":
-            from retrieval.ingest.corpus import read_text
-
             return read_text(path)
         if suffix in (".html", ".htm"):
             return html_text(path.read_bytes(), where=str(path))

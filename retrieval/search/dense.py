@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from retrieval.indexing.passages import PassageLines
-from retrieval.search.base import Retriever, check_k
+from retrieval.search.base import EVERYWHERE, Retriever, Where, check_k
+from retrieval.search.facets import Facets
 from retrieval.text.chunking import embed_text
 from retrieval.types import Hit, Passage
 
@@ -36,6 +37,7 @@ class DenseRetriever(Retriever):
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
         self._passages: Sequence[Passage] = []
+        self.facets = Facets(self._passages)
         self.faiss_index: Any = None
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
@@ -59,6 +61,7 @@ class DenseRetriever(Retriever):
             )
         # A PassageLines (loaded index) stays lazy: a passage is parsed when a search returns it.
         self._passages = passages if isinstance(passages, PassageLines) else list(passages)
+        self.facets = Facets(self._passages)
         self.faiss_index = faiss_index
 
     def query_vector(self, query: str) -> np.ndarray:
@@ -73,8 +76,13 @@ class DenseRetriever(Retriever):
                     self._recent.popitem(last=False)
         return vector
 
-    def search(self, query: str, k: int = 5) -> list[Hit]:
-        return self.search_vector(self.query_vector(query), k)
+    def forget_queries(self) -> None:
+        """Drop the cached query vectors (an evaluation times each question's encoding)."""
+        with self._lock:
+            self._recent.clear()
+
+    def search(self, query: str, k: int = 5, where: Where = EVERYWHERE) -> list[Hit]:
+        return self.search_vector(self.query_vector(query), k, self.facets.allowed(where))
 
     def search_vector(self, vector: np.ndarray, k: int = 5, allowed: np.ndarray | None = None
                       ) -> list[Hit]:

@@ -1,20 +1,22 @@
 """Hybrid search: dense and lexical rankings fused, behind the same Retriever interface.
 
 Two fusions are offered because which one wins is an empirical question on our data:
-reciprocal rank fusion (robust, scale-free) and a blend of normalised scores (keeps how much
-better the best hit is, which the abstention decision also uses). The default is whichever
-measured best on the development set (see README, "Retrieval quality").
+reciprocal rank fusion (robust, scale-free) and a blend of min-max normalised scores (keeps how
+much better the best hit is). The default is whichever measured best (README, "Retrieval
+quality"). Both rankings are searched a pool deep, so normalising sees more than the top k; a
+filtered search goes deeper, because a small town's pool is otherwise its whole ranking.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from retrieval.search.base import Retriever, check_k
+from retrieval.search.base import EVERYWHERE, Ranking, Retriever, Where, check_k
 from retrieval.types import Hit, Passage
 
 RRF_K = 60
 POOL = 50
+FILTERED_POOL = 2000
 # Chosen by measurement on the development set (python -m evaluation run --retriever all).
 HYBRID_SETTINGS: dict = {"fusion": "blend", "weight": 0.6}
 
@@ -40,15 +42,20 @@ class HybridRetriever(Retriever):
         self.dense.index(passages)
         self.lexical.index(passages)
 
-    def search(self, query: str, k: int = 5) -> list[Hit]:
+    def search(self, query: str, k: int = 5, where: Where = EVERYWHERE) -> list[Hit]:
+        return self.explain(query, k, where).hits
+
+    def explain(self, query: str, k: int = 5, where: Where = EVERYWHERE) -> Ranking:
+        """The fused hits, and both rankings (with their own stages) a pool deep."""
         if not self.passages:
-            return []
+            return Ranking([], {})
         k = check_k(k, len(self.passages))
-        pool = max(POOL, k)
-        return fuse(
-            self.dense.search(query, pool), self.lexical.search(query, pool), k,
-            self.fusion, self.weight,
-        )
+        pool = max(FILTERED_POOL if where else POOL, k)
+        dense = self.dense.explain(query, pool, where)
+        lexical = self.lexical.explain(query, pool, where)
+        fused = fuse(dense.hits, lexical.hits, pool, self.fusion, self.weight)
+        stages = {**dense.stages, **lexical.stages, self.name: fused}
+        return Ranking(fused[:k], stages)
 
 
 def fuse(
@@ -79,3 +86,4 @@ def _normalised(hits: list[Hit]) -> dict[str, float]:
     if span <= 0:
         return {h.passage.id: 1.0 for h in hits}
     return {h.passage.id: (h.score - low) / span for h in hits}
+

@@ -8,7 +8,7 @@ passages in `index()`, so it adapts to whatever corpus is indexed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import bm25s
@@ -16,7 +16,8 @@ import numpy as np
 from bm25s.version import __version__ as BM25S_VERSION
 
 from retrieval.indexing.passages import PassageLines
-from retrieval.search.base import Retriever, check_k
+from retrieval.search.base import EVERYWHERE, Retriever, Where, check_k
+from retrieval.search.facets import Facets
 from retrieval.text.chunking import embed_text
 from retrieval.text.danish import STEMMER, STOP_WORDS, Compounds, word_terms, words
 from retrieval.types import Hit, Passage
@@ -29,6 +30,10 @@ class _State:
     passages: Sequence[Passage] = ()
     compounds: Compounds | None = None
     bm25: bm25s.BM25 | None = None
+    facets: Facets = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "facets", Facets(self.passages))
 
 
 class BM25Retriever(Retriever):
@@ -48,6 +53,10 @@ class BM25Retriever(Retriever):
     @property
     def passages(self) -> Sequence[Passage]:
         return self._state.passages
+
+    @property
+    def facets(self) -> Facets:
+        return self._state.facets
 
     @property
     def compounds(self) -> Compounds | None:
@@ -129,14 +138,16 @@ class BM25Retriever(Retriever):
         vocab = state.bm25.vocab_dict
         return sum(t in vocab for t in terms) / len(terms)
 
-    def search(self, query: str, k: int = 5, allowed: np.ndarray | None = None) -> list[Hit]:
+    def search(self, query: str, k: int = 5, where: Where = EVERYWHERE) -> list[Hit]:
         """Only passages sharing a term with the query, so fewer than k hits is a real answer.
 
-        ``allowed`` (a boolean mask over the passages, e.g. one municipality's) filters before
-        the top k are taken, so a filter never empties a result that a deeper search would
-        have filled."""
+        ``where`` filters before the top k are taken, so a filter never empties a result that
+        a deeper search would have filled."""
         state = self._state
         if state.bm25 is None:
+            return []
+        allowed = self.facets.allowed(where)
+        if allowed is not None and not len(allowed):
             return []
         k = check_k(k, len(state.passages))
         vocab = state.bm25.vocab_dict
@@ -152,7 +163,7 @@ class BM25Retriever(Retriever):
             scores += self.part_weight * state.bm25.get_scores_from_ids(part_ids)
         matched = np.flatnonzero(scores > 0)
         if allowed is not None:
-            matched = matched[allowed[matched]]
+            matched = np.intersect1d(matched, allowed, assume_unique=True)
         # Best first; ties keep passage order so that results are reproducible.
         if len(matched) > k:  # keep the k best (ties included) before sorting: cheap at 100k
             kth = np.partition(scores[matched], len(matched) - k)[len(matched) - k]

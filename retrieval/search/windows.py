@@ -1,11 +1,12 @@
-"""Rescore the best dense candidates by their best few-sentence window.
+"""Dense search whose best candidates are rescored by their best few-sentence window.
 
 A passage vector averages everything the passage says; a question usually asks about one or two
 sentences of it. Scoring the top candidates by their best window of consecutive sentences
 (with the document header, as the passage vectors have it) as well as by the whole passage
 lifted hit@1 on both our question sets (README, "Retrieval quality"). Window vectors are made on
-demand for the few candidates and kept in a cache, so a warm app pays nothing and the index
-format is unchanged.
+demand for the few candidates and kept in a cache, so a warm app pays nothing.
+
+`WindowedDense` is the dense retriever the product answers with, and so the one evaluated.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from retrieval.answer.highlight import SentenceVectors, split_sentences
-from retrieval.text.chunking import embed_text
+from retrieval.embedding.cache import SentenceVectors
+from retrieval.search.base import EVERYWHERE, Ranking, Retriever, Where
+from retrieval.search.dense import DenseRetriever
+from retrieval.text.chunking import embed_text, split_sentences
 from retrieval.types import Hit, Passage
 
 WINDOW = 3  # sentences per window
@@ -57,3 +60,30 @@ class WindowRescorer:
         rest = list(hits[self.candidates :])
         ordered = sorted(scored, key=lambda h: -h.score) + rest
         return [replace(h, rank=r) for r, h in enumerate(ordered, 1)]
+
+
+class WindowedDense(Retriever):
+    """A `DenseRetriever` searched at least `candidates` deep, then rescored by windows."""
+
+    name = "dense"
+
+    def __init__(self, dense: DenseRetriever, rescorer: WindowRescorer) -> None:
+        self.dense = dense
+        self.rescorer = rescorer
+
+    @property
+    def passages(self) -> Sequence[Passage]:
+        return self.dense.passages
+
+    def index(self, passages: Sequence[Passage]) -> None:
+        self.dense.index(passages)
+
+    def search(self, query: str, k: int = 5, where: Where = EVERYWHERE) -> list[Hit]:
+        return self.explain(query, k, where).hits
+
+    def explain(self, query: str, k: int = 5, where: Where = EVERYWHERE) -> Ranking:
+        """Also "dense_passages": the ranking by whole passages, whose cosines the abstention
+        evidence reads (window scores are blends, not cosines)."""
+        plain = self.dense.search(query, max(k, self.rescorer.candidates), where)
+        rescored = self.rescorer.rescore(self.dense.query_vector(query), plain)
+        return Ranking(rescored[:k], {"dense": rescored, "dense_passages": plain})

@@ -157,3 +157,8 @@ def embed_text(passage: Passage) -> str:
     head = ", ".join(x for x in (where, passage.committee) if x)
     head = f"{head}: {passage.title}" if head and passage.title else head or passage.title
     return f"{head}\n{passage.text}" if head else passage.text
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a passage; each line (paragraph, bullet) is split on its own."""
+    return [s for line in text.split("\n") for s in sentences(line) if s.strip()]
