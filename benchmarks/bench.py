@@ -36,18 +36,10 @@ from typing import Any
 import numpy as np
 
 from benchmarks.report import faiss_table, table, write_report
+from retrieval.text.places import MUNICIPALITIES
 
 ROOT = Path(__file__).resolve().parent.parent
-TOWNS = """Aabenraa Aalborg Aarhus Albertslund Allerød Assens Ballerup Billund Bornholm Brøndby
-Brønderslev Dragør Egedal Esbjerg Faaborg-Midtfyn Fanø Favrskov Faxe Fredensborg Fredericia
-Frederiksberg Frederikshavn Frederikssund Furesø Gentofte Gladsaxe Glostrup Greve Gribskov
-Guldborgsund Haderslev Halsnæs Hedensted Helsingør Herlev Herning Hillerød Hjørring Holbæk
-Holstebro Horsens Hvidovre Høje-Taastrup Hørsholm Ikast-Brande Ishøj Jammerbugt Kalundborg
-Kerteminde Kolding København Køge Langeland Lejre Lemvig Lolland Lyngby-Taarbæk Læsø
-Mariagerfjord Middelfart Morsø Norddjurs Nordfyns Nyborg Næstved Odder Odense Odsherred Randers
-Rebild Ringkøbing-Skjern Ringsted Roskilde Rudersdal Rødovre Samsø Silkeborg Skanderborg Skive
-Slagelse Solrød Sorø Stevns Struer Svendborg Syddjurs Sønderborg Thisted Tønder Tårnby
-Vallensbæk Varde Vejen Vejle Vesthimmerland Viborg Vordingborg Ærø""".split()  # noqa: SIM905
+TOWNS = sorted(MUNICIPALITIES)
 COMMITTEES = ("Socialudvalget", "Social- og Sundhedsudvalget", "Ældre- og Handicapudvalget",
               "Børne- og Ungeudvalget", "Beskæftigelsesudvalget")
 TITLES = {"budget": "Udvalgets budget", "plan": "Plan for socialområdet", "strategi":

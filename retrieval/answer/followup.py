@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import re
 
-from retrieval.text.places import named_municipalities, strip_places
+from retrieval.text.places import find_places, named_municipalities, strip_places
+from retrieval.text.words import FOLLOWUP_WORDS
 
-# Words a follow-up may hold besides the municipality's name.
-FILLER = {
-    "og", "hvad", "med", "i", "for", "så", "om", "hos", "kommune", "kommunes", "kommuner",
-    "end", "da", "der", "dér", "men", "nu", "samme", "spørgsmål", "det", "gælder", "angår",
-    "ang", "vedr", "hvordan", "ser", "ud",
-}  # fmt: skip
 _WORD = re.compile(r"[\wæøåÆØÅ-]+")
+_JOINER = re.compile(r"^\s*(,|og|eller)?\s*$", re.IGNORECASE)
 
 
 def is_followup(message: str) -> bool:
@@ -25,7 +21,7 @@ def is_followup(message: str) -> bool:
     if not named_municipalities(message):
         return False
     rest = [w.casefold() for w in _WORD.findall(strip_places(message))]
-    return all(w in FILLER for w in rest)
+    return all(w in FOLLOWUP_WORDS for w in rest)
 
 
 def resolve(message: str, previous: str | None) -> str:
@@ -37,27 +33,25 @@ def resolve(message: str, previous: str | None) -> str:
 
 
 def swap_municipality(question: str, towns: list[str]) -> str:
-    """The question about `towns` instead of the municipalities it names (or added to it)."""
+    """The question about `towns` instead of the municipalities it names (or added to it).
+
+    The first place named takes the new towns (keeping a genitive s); further places go, with
+    the "og" or comma that joined them. Places are found by their spans, so a name typed as two
+    words ("Høje Taastrup", "Lyngby Taarbæk") is one place."""
     new = " og ".join(towns)
-    old = named_municipalities(question)
-    if not old:
+    places = find_places(question)
+    if not places:
         body = question.rstrip(" ?.!")
         end = question[len(body):].strip() or "?"
         return f"{body} i {new}{end}"
-    question = re.sub(r"(?i)\bhøje\s+taastrup", "Høje-Taastrup", question)
-    gaps = _WORD.split(question)
-    out: list[str] = [gaps[0]]
-    replaced = False
-    for word, gap in zip(_WORD.findall(question), gaps[1:], strict=True):
-        names = named_municipalities(word)
-        if len(names) == 1 and names[0] in old:
-            if replaced:  # a second old town goes, with the "og" or comma that joined it
-                while out and out[-1].strip() in {"", "og", ","}:
-                    out.pop()
-                out.append(gap)
-                continue
-            genitive = word.casefold().endswith("s") and not names[0].casefold().endswith("s")
-            word = new + ("s" if genitive else "")
-            replaced = True
-        out += [word, gap]
+    out, at = [], 0
+    for n, (start, end, name) in enumerate(places):
+        if n == 0:
+            typed = question[start:end]
+            genitive = typed.casefold().endswith("s") and not name.casefold().endswith("s")
+            out += [question[at:start], new + ("s" if genitive else "")]
+        else:
+            out.append(_JOINER.sub("", question[at:start]))
+        at = end
+    out.append(question[at:])
     return "".join(out)

@@ -13,6 +13,7 @@ import numpy as np
 
 from retrieval.embedding.cache import SentenceVectors
 from retrieval.text.chunking import split_sentences
+from retrieval.text.words import NOT_CONTENT
 
 # Weights against cosine similarity, chosen on the development set (see README).
 OVERLAP_WEIGHT = 0.2
@@ -20,12 +21,6 @@ SHAPE_WEIGHT = 0.03
 MAX_ALONE_WORDS = 40  # a sentence this long is answer enough on its own
 MIN_WORDS = 12  # fewer words than this rarely answer anything
 _WORD = re.compile(r"\w+", re.UNICODE)
-_STOP = {
-    "og", "i", "at", "er", "en", "et", "den", "det", "de", "til", "på", "af", "for", "med", "som",
-    "har", "hvad", "hvor", "hvem", "hvilke", "hvilken", "hvornår", "hvordan", "hvorfor", "mange",
-    "om", "der", "vil", "skal", "kan", "man", "jeg", "mig", "vi", "the", "what", "how", "is",
-    "of", "a", "in", "to", "does", "do", "are", "which", "who", "when", "why",
-}
 
 
 def _content_words(text: str) -> set[str]:
@@ -34,7 +29,7 @@ def _content_words(text: str) -> set[str]:
     from retrieval.text.places import strip_places
 
     words = _WORD.findall(strip_places(text).casefold())
-    return {w for w in words if w not in _STOP and len(w) > 1}
+    return {w for w in words if w not in NOT_CONTENT and len(w) > 1}
 
 
 def overlap(question: str, sentence: str) -> float:
@@ -55,7 +50,14 @@ _NUMBER_Q = re.compile(
     r"\b(hvor (mange|meget|stor|store|lang|længe)|how (much|many|long)|beløb|antal|procent)\b"
 )
 _DATE_Q = re.compile(r"\b(hvornår|hvilket år|hvilke år|when|which year)\b")
-_WHO_Q = re.compile(r"\b(hvem|who|hvilken forening)\b")
+# "who" in Danish grammar: hvem/hvis, or hvilken/hvilket/hvilke before a noun for a person or a
+# body (a society, council, committee, organisation, chair, mayor, supplier…).
+_WHO_Q = re.compile(
+    r"\b(hvem|hvis|who|whose|(hvilken|hvilket|hvilke|which) (\w+ )?(forening\w*|organisation\w*|"
+    r"råd\w*|udvalg\w*|formand\w*|forkvinde\w*|borgmester\w*|politiker\w*|parti\w*|"
+    r"leverandør\w*|aktør\w*|partner\w*|myndighed\w*|forvaltning\w*|afdeling\w*|person\w*|"
+    r"medlem\w*|minister\w*|institution\w*|virksomhed\w*))\b"
+)
 _DATE = re.compile(
     r"\b(19|20)\d\d\b|\b(januar|februar|marts|april|maj|juni|juli|august|september|oktober|"
     r"november|december)\b", re.IGNORECASE,

@@ -74,9 +74,14 @@ class StoredIndex:
 
     @property
     def keys(self) -> np.ndarray:
-        import faiss
+        return vector_keys(self.id_map)
 
-        return faiss.vector_to_array(self.id_map.id_map).astype(np.int64)
+
+def vector_keys(id_map: Any) -> np.ndarray:
+    """The passage key of each stored vector, in storage order (= passage order)."""
+    import faiss
+
+    return faiss.vector_to_array(id_map.id_map).astype(np.int64)
 
 
 def passage_keys(passages: Sequence[Passage]) -> np.ndarray:
@@ -178,7 +183,7 @@ def save_index(
     folder.parent.mkdir(parents=True, exist_ok=True)
     passages = as_lines(passages)
     keys = passage_keys(passages)
-    stored_keys = faiss.vector_to_array(id_map.id_map).astype(np.int64)
+    stored_keys = vector_keys(id_map)
     if not np.array_equal(keys, stored_keys):
         raise ValueError("the vectors' keys are not the passages' keys in passage order")
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-tmp-", dir=folder.parent))
@@ -345,7 +350,7 @@ def load_index(
             f"{folder}/ vectors have dimension {id_map.d}, manifest says "
             f"{manifest.get('dimension')}: run `{REBUILD}`"
         )
-    keys = faiss.vector_to_array(id_map.id_map).astype(np.int64)
+    keys = vector_keys(id_map)
     try:
         expected = passage_keys(passages)
     except BadPassageLine as exc:

@@ -17,23 +17,9 @@ from decimal import Decimal
 
 import Stemmer
 
-STEMMER = "danish"
+from retrieval.text.words import STOP_WORDS
 
-# Our own list (bm25s ships none for Danish): articles, pronouns, prepositions, conjunctions,
-# auxiliaries, question words and abbreviations of function words. Never subject words such
-# as "kommune", "borger" or "udvalg", which are what people search for.
-STOP_WORDS = frozenset(
-    """
-    ad af al alle alt anden andet andre at bl blev blevet blive bliver bør ca da de dem den
-    denne deres derfor der det dette dig din dine disse dit dog du efter eks eller en end er
-    et f for fordi fra fx før gennem haft ham han hans har have havde hen hende hendes her
-    hos hun hvad hvem hver hvert hvilke hvilken hvilket hvis hvor hvordan hvorfor hvornår i
-    ikke imod ind inden jeg jer jeres jo kan kun kunne man mange med meget mellem men mig min
-    mine mit mod må ned nogen noget nogle nu når og også om op os over på samt selv sig sin
-    sine sit skal skulle som så sådan til ud uden under var vel ved vi vil ville vor vores
-    være været
-    """.split()  # noqa: SIM905 - a word list reads best as words
-)
+STEMMER = "danish"
 
 # Word endings that are also short words ("ende", "ser", "ret"): as the last part of a split
 # they are nearly always an inflection ("pårør-ende", "proces-ser", "håndte-ret"), not a head.

@@ -108,21 +108,8 @@ MUNICIPALITIES = [
     "Aalborg",
     "Aarhus",
 ]
-ALIASES = {
-    "copenhagen": "København",
-    "kbh": "København",
-    "århus": "Aarhus",
-    "ålborg": "Aalborg",
-    "åbenrå": "Aabenraa",
-    "høje taastrup": "Høje-Taastrup",
-    "hoeje-taastrup": "Høje-Taastrup",
-    "taastrup": "Høje-Taastrup",
-    "sonderborg": "Sønderborg",
-    "koebenhavn": "København",
-    "kobenhavn": "København", "hovedstaden": "København",
-    "lyngby": "Lyngby-Taarbæk",
-    "faaborg": "Faaborg-Midtfyn",
-}
+# Names people use that no spelling rule derives from the official one.
+ALIASES = {"copenhagen": "København", "kbh": "København"}
 # Names that are also ordinary Danish words (the road, a count, a slice, an otter, tinder…):
 # they count only when written with a capital letter or followed by "Kommune".
 AMBIGUOUS = {
@@ -143,16 +130,46 @@ AMBIGUOUS = {
 }
 
 
+_LETTERS = {"æ": "(?:æ|ae)", "ø": "(?:ø|oe|o)", "å": "(?:å|aa)", "aa": "(?:aa|å)"}
+
+
+def spelling(name: str) -> str:
+    """A pattern for every way the name is typed: æ/ø/å folded to ASCII (Soenderborg,
+    Sonderborg), aa and å for each other (Århus, Tåstrup), a hyphen as a space or nothing
+    (Høje Taastrup, Lyngby Taarbæk, Ringkøbing Skjern); any case unless the caller says not."""
+    out, i = [], 0
+    while i < len(name):
+        two, one = name[i:i + 2].casefold(), name[i].casefold()
+        if two == "aa":
+            out.append(_LETTERS["aa"])
+            i += 2
+            continue
+        out.append(_LETTERS.get(one) or (r"[\s-]?" if one == "-" else re.escape(one)))
+        i += 1
+    return "".join(out)
+
+
+def _parts(name: str) -> list[str]:
+    """A two-part municipality's towns name it too (Lyngby, Taastrup, Skjern, Ikast); short
+    parts are left out, being ordinary words as often as places ("Høje" is "high")."""
+    parts = name.split("-")
+    return [p for p in parts if len(p) >= 5] if len(parts) > 1 else []
+
+
 def _patterns() -> list[tuple[re.Pattern[str], str]]:
     out = []
     for name in MUNICIPALITIES:
-        if name in AMBIGUOUS:
-            pattern = rf"\b{name}s?\b|\b(?i:{name}s? kommune)\b"
+        if name in AMBIGUOUS:  # the capital letter is part of the name here
+            pattern = (rf"\b{re.escape(name[0])}{spelling(name[1:])}s?\b"
+                       rf"|\b(?i:{spelling(name)}s? kommune)\b")
         else:
             # 'Silkeborgs', 'københavnere', 'københavnske' all name the town.
             tail = r"\w*" if len(name) >= 6 else r"s?"
-            pattern = rf"(?i:\b{re.escape(name)}{tail}\b)"
+            pattern = rf"(?i:\b{spelling(name)}{tail}\b)"
         out.append((re.compile(pattern), name))
+    for name in MUNICIPALITIES:
+        for part in _parts(name):
+            out.append((re.compile(rf"(?i:\b{spelling(part)}s?\b)"), name))
     for alias, name in ALIASES.items():
         out.append((re.compile(rf"(?i:\b{re.escape(alias)}s?\b)"), name))
     return out
@@ -161,17 +178,24 @@ def _patterns() -> list[tuple[re.Pattern[str], str]]:
 _PATTERNS = _patterns()
 
 
+def find_places(question: str) -> list[tuple[int, int, str]]:
+    """(start, end, municipality) of each place named, in order, overlaps resolved longest first."""
+    spans = sorted(((m.start(), m.end(), name) for pattern, name in _PATTERNS
+                    for m in pattern.finditer(question)), key=lambda s: (s[0], -s[1]))
+    kept: list[tuple[int, int, str]] = []
+    for span in spans:
+        if not kept or span[0] >= kept[-1][1]:
+            kept.append(span)
+    return kept
+
+
 def named_municipalities(question: str) -> list[str]:
     """Municipalities the question names, in the order they first appear."""
-    found: dict[str, int] = {}
-    for pattern, name in _PATTERNS:
-        if m := pattern.search(question):
-            found.setdefault(name, m.start())
-    return sorted(found, key=found.__getitem__)
+    return list(dict.fromkeys(name for _, _, name in find_places(question)))
 
 
 def strip_places(text: str) -> str:
     """The text without the municipality names in it."""
-    for pattern, _ in _PATTERNS:
-        text = pattern.sub(" ", text)
+    for start, end, _ in reversed(find_places(text)):
+        text = f"{text[:start]} {text[end:]}"
     return " ".join(text.split())
