@@ -252,7 +252,7 @@ def phase_index(n: int, work: Path, base_file: Path, noise: float) -> dict[str, 
     derived = DerivedEmbedder(get_embedder(), np.load(base_file), noise)
     start = time.perf_counter()
     cm = catalog.read_catalog(corpus)
-    from retrieval.indexing.store import writing
+    from retrieval.indexing.folder import writing
 
     with writing(index):
         manifest = indexing._full(cm, changes.fingerprints(cm), index, derived,  # type: ignore[arg-type]
@@ -322,7 +322,9 @@ def phase_add(n: int, work: Path, synth_seed: int = 7) -> dict[str, Any]:
     new.write_text(text, "utf-8")
     meta = {k: v for k, v in fields.items() if k not in ("id", "file")}
     start = time.perf_counter()
-    add_files([new], meta, corpus, indexing.content_hashes(corpus, index))
+    from retrieval.indexing.status import content_hashes
+
+    add_files([new], meta, corpus, content_hashes(corpus, index))
     to_corpus_s = time.perf_counter() - start
     report = indexing.update(corpus, index)
     add_s = time.perf_counter() - start

@@ -22,7 +22,8 @@ FEATURES = ("dense_top", "known", "foreign")
 def gather(questions: list[dict], corpus: Path) -> tuple[list[Evidence], list[bool], list[str]]:
     """Evidence for every gold question whose town the corpus covers (the others are refused
     by rule before any threshold is involved)."""
-    from retrieval.answer.assistant import Assistant, build
+    from retrieval.answer.assistant import Assistant
+    from retrieval.indexing.build import build
 
     with tempfile.TemporaryDirectory() as tmp:
         build(corpus, Path(tmp) / "index", show_progress=False)

@@ -140,7 +140,8 @@ def run_beir(
 def build_assistant(corpus_dir: Path | str, index_dir: Path | str, model: str | None = None
                     ) -> Assistant:
     """A fresh Assistant over the corpus, with its index in index_dir (never the app's index/)."""
-    from retrieval.answer.assistant import Assistant, build
+    from retrieval.answer.assistant import Assistant
+    from retrieval.indexing.build import build
 
     build(corpus_dir, index_dir, model, show_progress=False)
     return Assistant.load(index_dir, model=model, corpus_dir=corpus_dir)

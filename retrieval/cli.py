@@ -14,10 +14,10 @@ from retrieval.answer.assistant import (
     DEFAULT_RETRIEVER,
     Assistant,
     BadQuestion,
-    build,
-    is_current,
     validate_question,
 )
+from retrieval.indexing.build import build
+from retrieval.indexing.status import is_current
 from retrieval.indexing.store import IndexUnusable
 from retrieval.ingest.files import CorpusError
 from retrieval.types import Answer
@@ -139,7 +139,7 @@ def _report_update(ns: argparse.Namespace, start: float) -> int:
 
 
 def cmd_add(ns: argparse.Namespace) -> int:
-    from retrieval.indexing.build import content_hashes
+    from retrieval.indexing.status import content_hashes
     from retrieval.ingest.add import add_files
 
     start = time.perf_counter()
@@ -183,7 +183,7 @@ def cmd_update(ns: argparse.Namespace) -> int:
 def cmd_list(ns: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from retrieval.indexing.build import status
+    from retrieval.indexing.status import status
 
     try:
         state, rows, manifest = status(ns.corpus, ns.index, ns.model)

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.answer.assistant import Assistant, build
+from retrieval.answer.assistant import Assistant
 from retrieval.embedding.model import Embedder, get_embedder
+from retrieval.indexing.build import build
 from tests.netguard import install
 
 ROOT = Path(__file__).parent.parent

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.answer.assistant import build
+from retrieval.indexing.build import build
 from retrieval.indexing.store import MANIFEST_FILE, PASSAGES_FILE, load_index
 from retrieval.ingest.corpus import load_corpus
 from retrieval.ingest.files import CorpusError

@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.answer.assistant import Assistant, build, is_current
+from retrieval.answer.assistant import Assistant
+from retrieval.indexing.build import build
+from retrieval.indexing.status import is_current
 from retrieval.indexing.store import (
     BM25_DIR,
     FAISS_FILE,
@@ -132,7 +134,7 @@ def test_broken_index_gets_a_clear_message_naming_the_fix(
 def test_passages_out_of_step_with_vectors_are_refused_even_with_fixed_checksums(
     mini_index: Path, tmp_path: Path
 ) -> None:
-    from retrieval.indexing.store import _sha256
+    from retrieval.indexing.folder import sha256 as _sha256
 
     index = _copy(mini_index, tmp_path)
     lines = (index / PASSAGES_FILE).read_text("utf-8").splitlines()
@@ -213,7 +215,7 @@ def test_a_town_filter_on_hnsw_is_exact(assistant: Assistant) -> None:
     """One town of many is a small subset: HNSW's graph walk would find few of its passages,
     so they are scored exactly (small and large subsets both checked against brute force)."""
     from retrieval.indexing.build import all_vectors, make_index
-    from retrieval.indexing.store import searchable
+    from retrieval.indexing.vectors import searchable
     from retrieval.search.dense import filtered_search
 
     flat = assistant.dense.faiss_index

@@ -19,6 +19,7 @@ from retrieval.cli import main
 from retrieval.indexing import build as indexing
 from retrieval.indexing import store as index_store
 from retrieval.indexing.lexical_index import LexicalIndex
+from retrieval.indexing.status import is_current
 from retrieval.indexing.store import IndexUnusable, load_index, read_manifest
 from retrieval.ingest.add import add_files, remove_document
 from retrieval.ingest.cleaning import clean
@@ -291,7 +292,7 @@ def test_list_shows_a_stale_index_and_update_catches_up(workspace, capsys) -> No
     assert "aaby-budget-2024" in out and "stale" in out and "retrieval update" in out
     assert main(["update", "--corpus", str(corpus), "--index", str(index), "--quiet"]) == 0
     assert "0 added, 1 changed, 0 removed" in capsys.readouterr().err
-    assert indexing.is_current(index, corpus)
+    assert is_current(index, corpus)
     assert main(["update", "--corpus", str(corpus), "--index", str(index)]) == 0
     assert "already up to date" in capsys.readouterr().err
 
@@ -422,7 +423,7 @@ def test_a_touched_but_unchanged_file_is_not_re_embedded(workspace) -> None:  # 
     corpus, index = workspace
     doc = corpus / "oelund-plan.txt"
     doc.write_bytes(doc.read_bytes())  # new mtime, same bytes
-    assert indexing.is_current(index, corpus)
+    assert is_current(index, corpus)
     assert indexing.update(corpus, index).nothing_to_do
 
 

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from retrieval.answer.assistant import MAX_QUESTION_CHARS, Assistant, BadQuestion, build
+from retrieval.answer.assistant import MAX_QUESTION_CHARS, Assistant, BadQuestion
+from retrieval.indexing.build import build
 from retrieval.indexing.store import (
     FAISS_FILE,
     MANIFEST_FILE,

@@ -19,9 +19,11 @@ from typing import Any
 import streamlit as st
 
 from retrieval.answer import messages
-from retrieval.answer.assistant import Assistant, BadQuestion, build, is_current
+from retrieval.answer.assistant import Assistant, BadQuestion
 from retrieval.answer.followup import resolve
 from retrieval.feedback import FeedbackStore, default_path
+from retrieval.indexing.build import build
+from retrieval.indexing.status import is_current
 from retrieval.indexing.store import MANIFEST_FILE, IndexUnusable
 from retrieval.search.windows import windows
 from retrieval.text.chunking import split_sentences

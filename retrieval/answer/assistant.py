@@ -17,7 +17,7 @@ from retrieval.answer.abstain import Abstainer, Evidence
 from retrieval.answer.highlight import best_sentences
 from retrieval.embedding.cache import SentenceVectors
 from retrieval.embedding.model import get_embedder
-from retrieval.indexing.build import build, corpus_fingerprint, is_current
+from retrieval.indexing.status import corpus_fingerprint
 from retrieval.indexing.store import IndexUnusable, load_index
 from retrieval.ingest.corpus import Municipality
 from retrieval.search.base import Retriever, Where
@@ -29,7 +29,7 @@ from retrieval.text.language import detect_language
 from retrieval.text.places import named_municipalities
 from retrieval.types import Answer, Hit, Passage
 
-__all__ = ["Assistant", "BadQuestion", "Evidence", "build", "is_current", "validate_question"]
+__all__ = ["Assistant", "BadQuestion", "compose", "validate_question"]
 
 RETRIEVERS = ("dense", "bm25", "hybrid")
 DEFAULT_RETRIEVER = "hybrid"

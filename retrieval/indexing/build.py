@@ -21,26 +21,16 @@ from typing import Any
 import numpy as np
 
 from retrieval.embedding.model import Embedder, get_embedder
+from retrieval.indexing.folder import writing
 from retrieval.indexing.lexical_index import LexicalIndex
-from retrieval.indexing.status import (  # noqa: F401  (re-exported: callers import them here)
-    DocumentState,
-    _sources,
-    content_hashes,
-    corpus_fingerprint,
-    is_current,
-    status,
-)
 from retrieval.indexing.store import (
     IndexUnusable,
     StoredIndex,
-    index_kind,
     load_index,
-    passage_keys,
     read_manifest,
     save_index,
-    searchable,
-    writing,
 )
+from retrieval.indexing.vectors import index_kind, passage_keys, searchable
 from retrieval.ingest import catalog, changes
 from retrieval.ingest.corpus import load_document
 from retrieval.ingest.files import CorpusError
@@ -176,7 +166,7 @@ def _full(cm: catalog.Catalog, prints: Fingerprints, index_dir: Path | str,
     sources.update({i: _skipped(prints[i], why) for i, why in skipped.items()})
     sources = {e["id"]: sources[e["id"]] for e in cm.entries}
     save_index(index_dir, passages, id_map, LexicalIndex.build(passages), embedder.model_id,
-               changes.corpus_hash(cm, _sources(prints)), _extra(cm, sources))
+               changes.corpus_hash(cm, changes.source_hashes(prints)), _extra(cm, sources))
     return read_manifest(index_dir)
 
 
@@ -184,7 +174,7 @@ def _incremental(cm: catalog.Catalog, prints: Fingerprints, stored: StoredIndex,
                  index_dir: Path | str, embedder: Embedder, show_progress: bool
                  ) -> UpdateReport:
     records: dict[str, dict[str, Any]] = stored.manifest.get("sources", {})
-    hashes = _sources(prints)
+    hashes = changes.source_hashes(prints)
     todo = [e for e in cm.entries if records.get(e["id"], {}).get("source") != hashes[e["id"]]]
     added = tuple(e["id"] for e in todo if e["id"] not in records)
     changed = tuple(e["id"] for e in todo if e["id"] in records)

@@ -16,15 +16,12 @@ from retrieval.ingest import catalog, changes
 from retrieval.ingest.corpus import load_document
 
 
-def _sources(prints: dict[str, dict[str, Any]]) -> dict[str, str]:
-    return {doc_id: str(p["source"]) for doc_id, p in prints.items()}
-
-
 def corpus_fingerprint(corpus_dir: Path | str, index_dir: Path | str | None = None) -> str:
     """The corpus hash an index records, computed without cleaning a single document (and,
     given the index, without reading the files whose size and mtime it recorded)."""
     cm = catalog.read_catalog(corpus_dir)
-    return changes.corpus_hash(cm, _sources(changes.fingerprints(cm, _records(index_dir))))
+    prints = changes.fingerprints(cm, _records(index_dir))
+    return changes.corpus_hash(cm, changes.source_hashes(prints))
 
 
 def _records(index_dir: Path | str | None) -> dict[str, Any]:
@@ -94,7 +91,7 @@ def status(corpus_dir: Path | str, index_dir: Path | str, model: str | None = No
         manifest, damaged = {}, []
     records = manifest.get("sources", {})
     rows = []
-    hashes = _sources(changes.fingerprints(cm, records))
+    hashes = changes.source_hashes(changes.fingerprints(cm, records))
     for e in cm.entries:
         record = records.get(e["id"])
         state = ("missing" if record is None

@@ -17,15 +17,11 @@ serves citations: every check names the fix.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import os
 import shutil
-import sys
-import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,13 +29,15 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.indexing.passages import (  # noqa: F401  (passage_key: imported from here too)
-    BadPassageLine,
-    PassageLines,
-    as_lines,
-    keys_of,
-    passage_key,
+from retrieval.indexing.folder import (
+    recover,
+    sealed,
+    sha256,
+    swap_in,
+    temporary_sibling,
 )
+from retrieval.indexing.passages import BadPassageLine, PassageLines, as_lines
+from retrieval.indexing.vectors import index_kind, passage_keys, searchable, vector_keys
 from retrieval.types import Passage
 
 FORMAT_VERSION = 2
@@ -49,7 +47,6 @@ MANIFEST_FILE = "manifest.json"
 BM25_DIR = "bm25"
 REBUILD = "python -m retrieval build"
 UPDATE = "python -m retrieval update"
-LOCK_TIMEOUT_S = 600
 # Files up to this size are checksummed at every load; larger ones (vectors, passages, BM25
 # arrays: hundreds of MB at 100,000 passages) are checked by size and structure there, and by
 # checksum in `python -m retrieval list` (`damaged_files`).
@@ -77,57 +74,6 @@ class StoredIndex:
         return vector_keys(self.id_map)
 
 
-def vector_keys(id_map: Any) -> np.ndarray:
-    """The passage key of each stored vector, in storage order (= passage order)."""
-    import faiss
-
-    return faiss.vector_to_array(id_map.id_map).astype(np.int64)
-
-
-def passage_keys(passages: Sequence[Passage]) -> np.ndarray:
-    """Every passage's `passage_key`, refusing two passages with one key."""
-    if isinstance(passages, PassageLines):
-        ids, keys = passages.heads()[0], passages.keys()
-    else:
-        ids = [p.id for p in passages]
-        keys = keys_of(ids)
-    if len(np.unique(keys)) != len(keys):
-        seen: dict[int, str] = {}
-        for i, k in zip(ids, keys.tolist(), strict=True):
-            if k in seen and seen[k] != i:
-                raise ValueError(f"passage ids {seen[k]!r} and {i!r} share a 63-bit key")
-            seen[k] = i
-        raise ValueError("a passage id occurs twice; document ids must be unique")
-    return keys
-
-
-def searchable(id_map: Any) -> Any:
-    """The index inside an IndexIDMap2, kept alive by a reference to its owner."""
-    import faiss
-
-    inner: Any = faiss.downcast_index(id_map.index)
-    inner.referenced_objects = [id_map]  # id_map owns inner's memory: keep it while inner lives
-    return inner
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _sealed(path: Path) -> str:
-    """The file's sha256, once it is synced to disk. Hashing and syncing both run without
-    the GIL, so `save_index` seals its files side by side: one file's checksum is computed
-    while another's pages are written out."""
-    digest = _sha256(path)
-    with path.open("rb") as f:
-        os.fsync(f.fileno())
-    return digest
-
-
 def package_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -135,29 +81,6 @@ def package_version() -> str:
         return version("sporg-socialudvalget")
     except PackageNotFoundError:
         return "0+local"
-
-
-@contextlib.contextmanager
-def writing(folder: Path | str) -> Iterator[None]:
-    """One writer per index folder; leftovers of a writer that was killed are cleared first."""
-    from filelock import FileLock, Timeout
-
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    # In the temp folder, so that no lock file shows up next to index/ in a work tree.
-    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
-    lock = Path(tempfile.gettempdir()) / f"sporg-index-{key}.lock"
-    try:
-        with FileLock(str(lock), timeout=LOCK_TIMEOUT_S):
-            _recover(folder)
-            for stale in folder.parent.glob(f".{folder.name}-tmp-*"):
-                shutil.rmtree(stale, ignore_errors=True)
-            yield
-    except Timeout:
-        raise TimeoutError(
-            f"another process has been writing {folder}/ for {LOCK_TIMEOUT_S} s (lock {lock}); "
-            "wait for it or stop it, then retry"
-        ) from None
 
 
 def save_index(
@@ -180,13 +103,12 @@ def save_index(
     import faiss
 
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
     passages = as_lines(passages)
     keys = passage_keys(passages)
     stored_keys = vector_keys(id_map)
     if not np.array_equal(keys, stored_keys):
         raise ValueError("the vectors' keys are not the passages' keys in passage order")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-tmp-", dir=folder.parent))
+    tmp = temporary_sibling(folder)
     try:
         faiss.write_index(id_map, str(tmp / FAISS_FILE))
         with (tmp / PASSAGES_FILE).open("wb") as f:
@@ -195,64 +117,47 @@ def save_index(
         lexical_files = sorted(f"{BM25_DIR}/{p.name}" for p in (tmp / BM25_DIR).iterdir())
         names = [FAISS_FILE, PASSAGES_FILE, *lexical_files]
         with ThreadPoolExecutor(max_workers=3) as pool:  # every file synced before the swap
-            digests = dict(zip(names, pool.map(lambda name: _sealed(tmp / name), names),
+            digests = dict(zip(names, pool.map(lambda name: sealed(tmp / name), names),
                                strict=True))
-        inner = faiss.downcast_index(id_map.index)
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "model": model_id,
-            "dimension": int(id_map.d),
-            "prompts": {"query": "query: ", "passage": "passage: "},
-            "index_type": index_kind(inner),
-            "faiss_class": f"IndexIDMap2({type(inner).__name__})",
-            "corpus_hash": corpus_hash,
-            "passages": len(passages),
-            "documents": len(set(passages.heads()[1])),
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "package_version": package_version(),
-            "bm25": lexical.retriever.params,
-            "files": digests,
-            "sizes": {name: (tmp / name).stat().st_size for name in names},
-            **(extra or {}),
-        }
+        manifest = {**_describe(passages, id_map, lexical, model_id, corpus_hash), "files": digests,
+                    "sizes": {name: (tmp / name).stat().st_size for name in names}, **(extra or {})}
         (tmp / MANIFEST_FILE).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
         with (tmp / MANIFEST_FILE).open("rb") as f:
             os.fsync(f.fileno())
-        old = folder.with_name(folder.name + ".old")
-        if old.exists():
-            shutil.rmtree(old)
-        if folder.exists():
-            os.replace(folder, old)
-        os.replace(tmp, folder)
-        shutil.rmtree(old, ignore_errors=True)
+        swap_in(tmp, folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return folder
 
 
-def index_kind(inner: Any) -> str:
-    """'flat' or 'hnsw': the names indexing.py chooses between and manifests record."""
-    name = type(inner).__name__
-    if name.startswith("IndexHNSW"):
-        return "hnsw"
-    if name.startswith("IndexFlat"):
-        return "flat"
-    return name
+def _describe(passages: PassageLines, id_map: Any, lexical: Any, model_id: str,
+              corpus_hash: str) -> dict[str, Any]:
+    """What manifest.json says of the index besides its files."""
+    import faiss
 
-
-def _recover(folder: Path) -> None:
-    old = folder.with_name(folder.name + ".old")
-    if not folder.exists() and old.is_dir():
-        print(f"Restoring {old} left by an interrupted build", file=sys.stderr)
-        os.replace(old, folder)
+    inner = faiss.downcast_index(id_map.index)
+    return {
+        "format_version": FORMAT_VERSION,
+        "model": model_id,
+        "dimension": int(id_map.d),
+        "prompts": {"query": "query: ", "passage": "passage: "},
+        "index_type": index_kind(inner),
+        "faiss_class": f"IndexIDMap2({type(inner).__name__})",
+        "corpus_hash": corpus_hash,
+        "passages": len(passages),
+        "documents": len(set(passages.heads()[1])),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "package_version": package_version(),
+        "bm25": lexical.retriever.params,
+    }
 
 
 def read_manifest(folder: Path | str) -> dict[str, Any]:
     folder = Path(folder)
-    _recover(folder)
+    recover(folder)
     if not folder.is_dir():
         raise IndexUnusable(f"no index at {folder}/: run `{REBUILD}` to build it")
     path = folder / MANIFEST_FILE
@@ -293,7 +198,7 @@ def damaged_files(folder: Path | str, manifest: dict[str, Any], full: bool = Tru
         size = sizes.get(name)
         resized = size is not None and path.stat().st_size != size
         summed = full or size is None or size <= QUICK_CHECKSUM_MAX
-        if resized or (summed and _sha256(path) != digest):
+        if resized or (summed and sha256(path) != digest):
             damaged.append(name)
     return damaged
 
@@ -307,7 +212,6 @@ def load_index(
     """Load and verify; with model_id/corpus_hash given, refuse an index built from others.
 
     ``for_update`` also loads the word counts an update of the lexical index needs."""
-    import faiss
 
     from retrieval.indexing.lexical_index import LexicalIndex
 
@@ -328,17 +232,7 @@ def load_index(
         raise IndexUnusable(
             f"{folder / name} is damaged or was changed after the build: run `{REBUILD}`"
         )
-    try:
-        id_map = faiss.read_index(str(folder / FAISS_FILE))
-    except RuntimeError as exc:
-        raise IndexUnusable(
-            f"{folder / FAISS_FILE} cannot be read ({exc}): run `{REBUILD}`"
-        ) from exc
-    if not isinstance(id_map, faiss.IndexIDMap2):
-        raise IndexUnusable(
-            f"{folder / FAISS_FILE} holds a {type(id_map).__name__}, not an IndexIDMap2: "
-            f"run `{REBUILD}`"
-        )
+    id_map = _read_vectors(folder)
     passages = PassageLines.read(folder / PASSAGES_FILE, towns=not for_update)
     if id_map.ntotal != len(passages) or manifest.get("passages") != len(passages):
         raise IndexUnusable(
@@ -365,3 +259,20 @@ def load_index(
     except (OSError, ValueError, KeyError) as exc:
         raise IndexUnusable(f"{folder / BM25_DIR} cannot be used ({exc}): run `{REBUILD}`") from exc
     return StoredIndex(manifest, passages, id_map, lexical)
+
+
+def _read_vectors(folder: Path) -> Any:
+    import faiss
+
+    try:
+        id_map = faiss.read_index(str(folder / FAISS_FILE))
+    except RuntimeError as exc:
+        raise IndexUnusable(
+            f"{folder / FAISS_FILE} cannot be read ({exc}): run `{REBUILD}`"
+        ) from exc
+    if not isinstance(id_map, faiss.IndexIDMap2):
+        raise IndexUnusable(
+            f"{folder / FAISS_FILE} holds a {type(id_map).__name__}, not an IndexIDMap2: "
+            f"run `{REBUILD}`"
+        )
+    return id_map

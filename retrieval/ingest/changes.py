@@ -14,6 +14,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from retrieval.ingest.catalog import Catalog
 from retrieval.ingest.corpus import PIPELINE_VERSION
@@ -74,3 +75,7 @@ def corpus_hash(manifest: Catalog, hashes: Mapping[str, str]) -> str:
 def content_hash(text: str) -> str:
     """Of the cleaned text: the same document fetched twice, or as HTML and as PDF, matches."""
     return hashlib.sha256(" ".join(text.split()).casefold().encode("utf-8")).hexdigest()[:16]
+
+
+def source_hashes(prints: dict[str, dict[str, Any]]) -> dict[str, str]:
+    return {doc_id: str(p["source"]) for doc_id, p in prints.items()}
