@@ -1,4 +1,4 @@
-"""`python -m benchmarks.bench`: how the product scales from 1,000 to 1,000,000 passages.
+"""`python -m benchmarks`: how the product scales from 1,000 to 1,000,000 passages.
 
 Synthetic Danish corpora are made from the real corpus's sentences, recombined into documents
 of 8-20 paragraphs with varied amounts and years, each attributed to one of Denmark's 98
@@ -437,7 +437,7 @@ def machine() -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--encode-sizes", default="1000,10000")
     ap.add_argument("--sizes", default="1000,10000,100000")

@@ -134,13 +134,13 @@ def test_broken_index_gets_a_clear_message_naming_the_fix(
 def test_passages_out_of_step_with_vectors_are_refused_even_with_fixed_checksums(
     mini_index: Path, tmp_path: Path
 ) -> None:
-    from retrieval.indexing.folder import sha256 as _sha256
+    from retrieval.indexing.folder import sha256
 
     index = _copy(mini_index, tmp_path)
     lines = (index / PASSAGES_FILE).read_text("utf-8").splitlines()
     (index / PASSAGES_FILE).write_text("\n".join(lines[:-1]) + "\n", "utf-8")
     manifest = json.loads((index / MANIFEST_FILE).read_text("utf-8"))
-    manifest["files"][PASSAGES_FILE] = _sha256(index / PASSAGES_FILE)
+    manifest["files"][PASSAGES_FILE] = sha256(index / PASSAGES_FILE)
     manifest["sizes"][PASSAGES_FILE] = (index / PASSAGES_FILE).stat().st_size
     (index / MANIFEST_FILE).write_text(json.dumps(manifest), "utf-8")
     with pytest.raises(IndexUnusable, match="out of step"):

@@ -17,12 +17,12 @@ from streamlit.testing.v1 import AppTest
 
 from retrieval.answer.assistant import MAX_QUESTION_CHARS, Assistant, BadQuestion
 from retrieval.indexing.build import build
+from retrieval.indexing.folder import sha256
 from retrieval.indexing.store import (
     FAISS_FILE,
     MANIFEST_FILE,
     PASSAGES_FILE,
     IndexUnusable,
-    _sha256,
 )
 from tests.conftest import CORPUS, FIXTURE_CORPUS, ROOT
 
@@ -171,7 +171,7 @@ def _damaged(mini_index: Path, tmp_path: Path, how: str) -> Path:
     elif how == "passages reordered":  # same count, same checksums fixed: wrong citations
         lines = (index / PASSAGES_FILE).read_text("utf-8").splitlines()
         (index / PASSAGES_FILE).write_text("\n".join(lines[::-1]) + "\n", "utf-8")
-        manifest["files"][PASSAGES_FILE] = _sha256(index / PASSAGES_FILE)
+        manifest["files"][PASSAGES_FILE] = sha256(index / PASSAGES_FILE)
     elif how == "manifest dimension":
         manifest["dimension"] = 768
     elif how == "vectors of another dimension":  # consistent on disk, but not the model's
@@ -184,7 +184,7 @@ def _damaged(mini_index: Path, tmp_path: Path, how: str) -> Path:
         wide.add_with_ids(np.eye(len(keys), 768, dtype=np.float32), keys)
         faiss.write_index(wide, str(index / FAISS_FILE))
         manifest["dimension"] = 768
-        manifest["files"][FAISS_FILE] = _sha256(index / FAISS_FILE)
+        manifest["files"][FAISS_FILE] = sha256(index / FAISS_FILE)
     (index / MANIFEST_FILE).write_text(json.dumps(manifest), "utf-8")
     return index
 

@@ -21,7 +21,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from retrieval.answer.assistant import Assistant
-from retrieval.embedding.model import Embedder, offline
+from retrieval.embedding import offline
+from retrieval.embedding.model import Embedder
 from retrieval.feedback import FeedbackStore
 from tests.conftest import CORPUS, ROOT
 from ui import app_support
@@ -73,7 +74,8 @@ def test_the_socket_guard_blocks_the_network_and_allows_loopback(socket_guard: l
 
 def test_importing_the_app_turns_the_hub_switches_on_without_overriding_an_opt_in() -> None:
     code = (
-        "import os, json, ui.app_support, huggingface_hub.constants as c\n"
+        "import os, json, ui.app_support, retrieval.embedding.offline\n"
+        "import huggingface_hub.constants as c\n"
         "print(json.dumps([{k: os.environ[k] for k in retrieval.embedding.offline.SWITCHES}, "
         "c.HF_HUB_OFFLINE]))"
     )

@@ -2,7 +2,7 @@
 
 The bundled model is converted locally and every index is built here, so nothing needs a model
 hub. huggingface_hub, transformers and datasets read these variables when they are first
-imported, so this module is imported at the top of retrieval/embedding.py, before any of them.
+imported, so this module is imported at the top of retrieval/embedding/model.py, before any of them.
 A deployment that wants a hub model opts in explicitly with HF_HUB_OFFLINE=0 (see README);
 values already set in the environment are never overridden.
 """

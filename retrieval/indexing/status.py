@@ -1,7 +1,7 @@
 """What the index holds and whether it matches the corpus, answered without loading a model.
 
 `status` (for `python -m retrieval list`) is also where every file's checksum is verified:
-loading checks sizes and small files only (retrieval/index_store.py), so a byte changed in
+loading checks sizes and small files only (retrieval/indexing/store.py), so a byte changed in
 place inside a large file is found here and reported as a damaged index.
 """
 

@@ -4,7 +4,7 @@ index/
   index.faiss      the vectors: a FAISS IndexIDMap2 (stable 64-bit key per passage) over an
                    exact flat or an HNSW index, in passage order
   passages.jsonl   one passage per line, in vector order
-  bm25/            the lexical index (retrieval/lexical_index.py)
+  bm25/            the lexical index (retrieval/indexing/lexical_index.py)
   manifest.json    model, dimension, index type, corpus hash, per-document hashes, format
                    version, each file's size and SHA-256 (loading checks every size and the
                    checksums of small files; `damaged_files(full=True)` checks them all)
@@ -60,7 +60,7 @@ class IndexUnusable(RuntimeError):
 @dataclass(frozen=True)
 class StoredIndex:
     manifest: dict[str, Any]
-    passages: PassageLines  # parsed line by line when used (retrieval/passage_store.py)
+    passages: PassageLines  # parsed line by line when used (retrieval/indexing/passages.py)
     id_map: Any  # faiss.IndexIDMap2: passage keys → vectors; what updates add to and remove from
     lexical: Any  # retrieval.indexing.lexical_index.LexicalIndex
 

@@ -1,6 +1,6 @@
 """Text out of the files municipalities publish: plain text, web pages and PDFs.
 
-Each reader returns raw text in the shape retrieval/cleaning.py expects (one paragraph or list
+Each reader returns raw text in the shape retrieval/ingest/cleaning.py expects (a paragraph or list
 item per line); the same cleaning rules then apply whatever the file type. HTML goes through
 trafilatura, which drops menus, footers and cookie banners by page structure; PDF through pypdf,
 after which lines broken by the page width are joined back into paragraphs.
