@@ -11,13 +11,13 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval.cleaning import clean
+from retrieval.cleaning import clean, is_excerpt
 from retrieval.extract import extract_text
 from retrieval.types import Document
 
 MANIFEST = "documents.toml"
 # Bump when cleaning or chunking changes what the same files turn into: indexes then rebuild.
-PIPELINE_VERSION = "clean1-chunk2"
+PIPELINE_VERSION = "clean2-chunk2"
 KINDS = ("budget", "arbejdsgrundlag", "plan", "socialpolitik", "strategi", "referat", "andet")
 REQUIRED = ("id", "file", "title", "municipality", "committee", "kind", "period", "source")
 OPTIONAL = ("date", "url")
@@ -152,7 +152,9 @@ def load_corpus(folder: Path | str = "corpus") -> Corpus:
         path = folder / fields["file"]
         if not path.is_file():
             raise CorpusError(f"{where}: file {path} not found; fix 'file' or add the file")
-        text = clean(extract_text(path), title=fields["title"])  # .txt, .html or .pdf
+        text = clean(
+            extract_text(path), title=fields["title"], excerpt=is_excerpt(fields["source"])
+        )  # .txt, .html or .pdf
         if not text.strip():
             raise CorpusError(f"{where}: {path} has no text left after cleaning")
         documents.append(Document(text=text, **fields))

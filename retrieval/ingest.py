@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrieval.cleaning import clean
+from retrieval.cleaning import clean, is_excerpt
 from retrieval.corpus import (
     KINDS,
     MANIFEST,
@@ -253,7 +253,9 @@ def corpus_hash(manifest: CorpusManifest, hashes: Mapping[str, str]) -> str:
 def load_document(folder: Path, fields: Mapping[str, str]) -> Document:
     """Extract and clean one listed document, as `load_corpus` does for all of them."""
     path = folder / fields["file"]
-    text = clean(extract_text(path), title=fields["title"])
+    text = clean(
+            extract_text(path), title=fields["title"], excerpt=is_excerpt(fields["source"])
+        )
     if not text.strip():
         raise CorpusError(f"{path} ({fields['id']}) has no text left after cleaning")
     return Document(text=text, **fields)
@@ -353,7 +355,9 @@ def add_files(
         fields["file"] = _target_name(folder, path, fields["id"])
         where = f"{path} (as {fields['id']})"
         fields = validate_entry({k: fields[k] for k in FIELD_ORDER if k in fields}, where)
-        text = clean(extract_text(path), title=fields["title"])
+        text = clean(
+            extract_text(path), title=fields["title"], excerpt=is_excerpt(fields["source"])
+        )
         if not text.strip():
             raise CorpusError(f"{path}: no text left after cleaning; is it the right file?")
         digest = content_hash(text)
