@@ -307,6 +307,15 @@ def sidecar(folder: Path) -> dict[str, dict[str, str]]:
             for e in data.get("document", [])}
 
 
+def merge_metadata(listed: Mapping[str, str], given: Mapping[str, str]) -> dict[str, str]:
+    """A flag that was given overrides the folder's documents.toml; an absent one does not.
+
+    The CLI passes every flag, absent ones as "", so a plain dict merge would blank out the
+    folder's own metadata and `add folder/` would then ask for flags the folder already states.
+    """
+    return {**listed, **{k: v for k, v in given.items() if v and v.strip()}}
+
+
 def entry_for(path: Path, given: Mapping[str, str], taken: set[str]) -> dict[str, str]:
     """The manifest entry for a file: flags (or a sidecar documents.toml), then what the file
     itself states (an HTML or PDF title); errors name the flags still missing."""
@@ -350,7 +359,7 @@ def add_files(
     results: list[Added] = []
     planned: list[tuple[Path, dict[str, str]]] = []
     for path in expand(paths):
-        meta = {**sidecar(path.parent).get(path.name, {}), **given}
+        meta = merge_metadata(sidecar(path.parent).get(path.name, {}), given)
         fields = entry_for(path, meta, taken)
         fields["file"] = _target_name(folder, path, fields["id"])
         where = f"{path} (as {fields['id']})"
