@@ -337,3 +337,29 @@ def test_gold_run_through_the_product_keeps_per_query_records(tmp_path: Path) ->
     assert table["dense"]["Hit@5"] >= 0.8
     record = evaluation.of("dense")[0]
     assert record.passage_ids and record.relevant and record.latency_ms > 0
+
+
+TOWNS = ROOT / "evaluation" / "data" / "towns.jsonl"
+STYLES = {"full", "lowercase", "keywords", "no_town", "misspelled", "english"}
+
+
+def test_towns_set_covers_every_document_with_spans_inside_one_passage() -> None:
+    """The multi-town set: every document asked about, spans verbatim and never across passages."""
+    questions = load_gold(TOWNS)
+    answerable = [q for q in questions if q.answerable]
+    assert len(answerable) >= 200 and len(questions) - len(answerable) >= 80
+    corpus = load_corpus(ROOT / "corpus")
+    documents = corpus.documents
+    per_document = {d.id: sum(q.document_id == d.id for q in answerable) for d in documents}
+    assert min(per_document.values()) >= 6, per_document
+    assert check_spans(questions, {d.id: d.text for d in documents}) == []
+    passages = chunk_corpus(documents)
+    assert [q.id for q in answerable if not relevant_ids(q, passages)] == []
+    towns = {d.municipality for d in documents}
+    assert {q.municipality for q in questions} == towns
+    assert all(q.municipality in towns for q in questions if not q.answerable)
+    assert len({q.question.casefold() for q in questions}) == len(questions)
+    gold_wording = {q.question.casefold() for q in load_gold(GOLD)}
+    assert not gold_wording & {q.question.casefold() for q in questions}
+    styles = [json.loads(line)["style"] for line in TOWNS.read_text("utf-8").splitlines()]
+    assert set(styles) == STYLES
