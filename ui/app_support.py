@@ -36,6 +36,9 @@ EXAMPLES = (
     "Hvad er fokusområderne for Socialudvalget i Silkeborg?",
     "Hvilke socialpolitiske mål har København for hjemløse?",
     "Hvornår blev planen for socialområdet for voksne i Høje-Taastrup godkendt?",
+    "Hvor mange penge er afsat til frivilligt socialt arbejde i Brønderslev i 2021?",
+    "Hvor mange medlemmer skal Udsatterådet i Vordingborg have?",
+    "Hvornår blev Aalborgs hjemløsestrategi godkendt?",
 )
 UNEXPECTED = (
     "Der skete en fejl, så jeg kunne ikke søge i dokumenterne. Prøv igen om lidt. "
