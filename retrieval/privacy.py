@@ -190,14 +190,18 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[str, re.Match[str]], bool], str, 
 def redact_report(text: str) -> Redacted:
     """Replace CPR numbers, phone numbers and e-mail addresses, saying which kinds were there."""
     norm, origin = normalise(text)
+    # What the rules read as context: `norm` with what was already found blanked out (same
+    # length), so "ring 12 34 56 78 eller 2040 2010" reads the second number after a phone word.
+    context = norm
     taken: list[tuple[int, int, str]] = []  # spans in `norm`, and their marker
     found: list[str] = []
     for pattern, accept, mark, name in _RULES:
         for match in pattern.finditer(norm):
             start, end = match.span()
-            if any(s < end and start < e for s, e, _ in taken) or not accept(norm, match):
+            if any(s < end and start < e for s, e, _ in taken) or not accept(context, match):
                 continue
             taken.append((start, end, mark))
+            context = context[:start] + "#" * (end - start) + context[end:]
             if name not in found:
                 found.append(name)
     pieces: list[str] = []

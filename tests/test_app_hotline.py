@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from retrieval.feedback import FeedbackStore
-from tests.conftest import ROOT
+from tests.conftest import ROOT, searched_questions
 
 
 @pytest.fixture
@@ -84,6 +84,27 @@ def test_hotline_feedback_is_stored_as_hotline(hotline: AppTest, feedback_db: Pa
     hotline.feedback[0].set_value(0).run()
     rows = FeedbackStore(feedback_db).all()
     assert [(r.mode, r.rating) for r in rows] == [("hotline", 0)]
+
+
+def test_personal_data_never_stays_in_the_field_the_search_or_the_feedback(
+    hotline: AppTest, feedback_db: Path, full_index: Path
+) -> None:
+    """The text field's own state is cleaned too: Streamlit keeps a widget's value in the
+    session and sends it back to the browser on every run."""
+    _search(hotline, "Borger med cpr 010203-1234 og tlf 12-34-56-78: hvad er Silkeborgs "
+                     "fokusområder?")  # fmt: skip
+    field = hotline.text_input(key="hotline-question")
+    expected = ("Borger med cpr [CPR-nummer fjernet] og tlf [telefonnummer fjernet]: hvad er "
+                "Silkeborgs fokusområder?")  # fmt: skip
+    assert field.value == expected
+    assert hotline.session_state["hotline-question"] == expected
+    assert hotline.session_state.hotline_reply["question"] == expected
+    assert searched_questions(full_index)[-1] == expected
+    shown = "\n".join(str(e.value) for e in [*hotline.markdown, *hotline.info, *hotline.code])
+    assert "010203" not in shown and "12-34-56-78" not in shown
+    assert "Fjernet fra spørgsmålet: et telefonnummer, et CPR-nummer." in shown
+    hotline.feedback[0].set_value(1).run()
+    assert [r.question for r in FeedbackStore(feedback_db).all()] == [expected]
 
 
 def test_empty_question_gets_a_friendly_message(hotline: AppTest) -> None:

@@ -61,6 +61,7 @@ PERSONAL = [
     ("telefonnummer:22334455", f"telefonnummer:{P}"),
     ("0045 2233 4455", P),
     ("Jeg bor i Aabenraa, ring 7462 1234", f"Jeg bor i Aabenraa, ring {P}"),
+    ("ring 12 34 56 78 eller 2040 2010", f"ring {P} eller {P}"),  # the second: still after "ring"
     # e-mail addresses
     ("skriv til jens.hansen@mail.dk", f"skriv til {E}"),
     ("Mail: søren_ø+kommune@post.tele.dk.", f"Mail: {E}."),
