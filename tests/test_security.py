@@ -91,11 +91,10 @@ def test_importing_the_app_turns_the_hub_switches_on_without_overriding_an_opt_i
 
 
 def test_a_hub_model_name_fails_fast_and_clearly_without_touching_the_network() -> None:
-    started = time.perf_counter()
     with pytest.raises(OSError, match="HF_HUB_OFFLINE=0"):
         Embedder("intfloat/multilingual-e5-small").encode_queries(["Hvad er budgettet?"])
-    assert time.perf_counter() - started < 60  # no retries against an unreachable hub
-    # and the socket guard fails this test in teardown if anything tried the network
+    # The socket guard fails this test in teardown if anything tried the network, so there was
+    # nothing to retry; how fast it fails is measured by `python -m retrieval.bench --claims`.
 
 
 def test_the_app_sends_no_usage_statistics_however_it_is_started() -> None:
