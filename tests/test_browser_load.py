@@ -43,7 +43,7 @@ QUESTIONS = (
     "Hvad er fokusområderne for Socialudvalget i Silkeborg?",
     "Hvilke socialpolitiske mål har København for hjemløse?",
     "Hvornår blev planen for socialområdet for voksne i Høje-Taastrup godkendt?",
-    "Hvor stort er resten af socialudvalgets budget i Sønderborg?",
+    "Hvor mange penge får udsatterådet i Sønderborg til aktiviteter?",
     "Hvor mange færre københavnere skal leve i langtidsfattigdom?",
     "Hvordan arbejder Høje-Taastrup med beskæftigelse?",
     "Hvad gør Sønderborg for frivillige?",
@@ -61,7 +61,7 @@ class Seen:
     question: str
     sentence: str  # "Uddrag 1: …" – the answering sentence of the first excerpt
     source: str  # "Kilde: …" – the first excerpt's citation
-    seconds: float  # from pressing Enter to the answer on the page
+    seconds: float  # from pressing Enter to the whole answer on the page
     errors: tuple[str, ...]  # page errors, error messages on the page
 
 
@@ -96,6 +96,8 @@ async def _ask(page: Page, question: str, thumbs_up: bool) -> Seen:
     await box.press("Enter")
     answer = page.get_by_test_id("stChatMessage").nth(1)
     await answer.get_by_text(FIRST_HIT).first.wait_for()
+    # The feedback question is the answer's last element: once it shows, so do the sources.
+    await answer.get_by_text("Hjalp svaret?").wait_for()
     seconds = time.perf_counter() - started
     lines = [line.strip() for line in (await answer.inner_text()).splitlines()]
     sentence = next(line for line in lines if FIRST_HIT.match(line))
