@@ -126,6 +126,24 @@ def test_unusable_input_exits_non_zero_with_a_one_line_reason(full_index: Path) 
     assert "for langt" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+def test_only_the_redacted_question_is_searched_and_echoed(full_index: Path) -> None:
+    """`question` in the JSON is the text the search was given (Assistant.ask returns it)."""
+    lines = "cpr 010203-1234: hvad bruger Sønderborg på demokrati?\nring 2040 2010 om budgettet\n"
+    result = ask(full_index, "-", "--json", "--k", "1", stdin=lines)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["question"] for r in records] == [
+        "cpr [CPR-nummer fjernet]: hvad bruger Sønderborg på demokrati?",
+        "ring [telefonnummer fjernet] om budgettet",
+    ]
+    assert records[0]["hits"][0]["document_id"] == "sonderborg-budget-2017"
+    readable = ask(full_index, "Min mail er a@b.dk og tlf 12 34 56 78 – Silkeborgs fokus?")
+    said = "Spørgsmål: Min mail er [e-mail fjernet] og tlf [telefonnummer fjernet]"
+    assert said in readable.stdout
+    for output in (result.stdout + result.stderr, readable.stdout + readable.stderr):
+        assert "010203" not in output and "2040 2010" not in output and "a@b.dk" not in output
+
+
 def test_missing_index_names_the_fix(tmp_path: Path) -> None:
     result = ask(tmp_path / "nowhere", "Hvad er budgettet?", "--json")
     assert result.returncode == 1

@@ -260,6 +260,20 @@ def reply(
     }
 
 
+def redact_field(key: str) -> tuple[str, ...]:
+    """Replace a text field's value in the session with its redacted text, before the page runs.
+
+    Called from the submit button's callback: a widget keeps what was typed in
+    `st.session_state` (and sends it back to the browser on every run), so the field itself
+    must be cleaned, not only the copy we search. Returns what was removed, in Danish, and
+    keeps it under `<key>-removed` for the page to tell the user.
+    """
+    cleaned = redact_report(str(st.session_state.get(key) or ""))
+    st.session_state[key] = cleaned.text
+    st.session_state[f"{key}-removed"] = cleaned.found
+    return cleaned.found
+
+
 def previous_question(history: list[dict[str, Any]]) -> str | None:
     """The last question searched in this conversation (for follow-ups), if any."""
     for message in reversed(history):
