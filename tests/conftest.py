@@ -10,6 +10,7 @@ import pytest
 
 from retrieval.assistant import Assistant, build
 from retrieval.embedding import Embedder, get_embedder
+from tests.browser_support import browser, server  # noqa: F401  (fixtures for browser tests)
 from tests.netguard import install
 
 ROOT = Path(__file__).parent.parent
