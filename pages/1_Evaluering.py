@@ -9,12 +9,13 @@ import streamlit as st
 from evaluation.latest import load_latest
 from retrieval.app_support import assistant_or_stop, log, safe_ask
 from retrieval.render import escape
+from ui.page import danish_page
 
 REPORTS_DIR = os.environ.get("SPORG_REPORTS", "reports")
 MAKE_REPORT = "python -m evaluation run --out reports"
 
 st.set_page_config(page_title="Evaluering – Spørg Socialudvalget", page_icon="📊", layout="wide")
-
+danish_page()
 
 st.title("Evaluering")
 st.write(

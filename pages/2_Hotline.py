@@ -6,9 +6,12 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from retrieval import app_support as support
-from retrieval.render import citation, escape, plain_citation
+from retrieval.render import citation, escape, plain_citation, spoken_answer
+from ui.page import danish_page
+from ui.read_aloud import read_aloud
 
 st.set_page_config(page_title="Hotline – Spørg Socialudvalget", page_icon="☎️", layout="wide")
+danish_page()
 helper = support.assistant_or_stop()
 support.purge_old_feedback()
 
@@ -60,6 +63,8 @@ if answer is not None:
         st.header("Ikke fundet i dokumenterne")
         st.markdown(escape(answer["message"]))
         st.code(answer["message"], language=None, wrap_lines=True)
+    if not answer["error"]:
+        read_aloud(spoken_answer(answer["message"], answer["answered"], hits), answer["id"])
     if hits:
         st.header("Alle fundne uddrag" if answer["answered"] else "Måske relateret")
         st.markdown(

@@ -102,7 +102,7 @@ def test_citizen_asks_sees_a_cited_answer_and_gives_a_thumbs_up(
     answer.get_by_text("Vis hele kilden").first.click()
     expect(answer.get_by_text("▶ Det citerede uddrag:").first).to_be_visible()
 
-    answer.get_by_role("radio", name="Thumbs up").click()
+    answer.get_by_role("radio", name="Godt svar").click()
     rows = _rows(server["db"])
     assert len(rows) == 1, rows
     stored_question, passage_ids, rating, mode = rows[0]
