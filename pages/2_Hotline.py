@@ -77,11 +77,18 @@ if answer is not None:
         support.feedback_widget(answer, mode="hotline")
 
 # Keyboard first: after every search the cursor is back in the question field with the text
-# selected, so the next question can simply be typed. (A new id makes the frame run again.)
+# selected, so the next question can simply be typed, also when switching here from another page
+# with the keyboard. (A new id makes the frame run again.)
 components.html(
     f"""<script data-run="{answer["id"] if answer else ""}">
-    const field = window.parent.document.querySelector('input[aria-label="Spørgsmål"]');
-    if (field) {{ field.focus(); field.select(); }}
+    // Coming from another page, the field may be drawn a moment after this frame: wait for it.
+    let tries = 50;
+    const focusField = () => {{
+      const field = window.parent.document.querySelector('input[aria-label="Spørgsmål"]');
+      if (field) {{ field.focus(); field.select(); }}
+      else if (tries-- > 0) setTimeout(focusField, 100);
+    }};
+    focusField();
     </script>""",
     height=0,
     tab_index=-1,  # not a stop for keyboard users

@@ -97,8 +97,13 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-def _open(browser: Browser, url: str, width: int = 1280, height: int = 900, **kw: Any) -> Page:
+def _open(
+    browser: Browser, url: str, width: int = 1280, height: int = 900, script: str = "", **kw: Any
+) -> Page:
+    """A fresh Danish browser context on `url`; `script` runs first in every frame it loads."""
     context = browser.new_context(viewport={"width": width, "height": height}, locale="da-DK", **kw)
+    if script:
+        context.add_init_script(script)
     page = context.new_page()
     page.set_default_timeout(LONG)
     page.goto(url, timeout=LONG)
@@ -109,6 +114,17 @@ def _ask(page: Page, question: str) -> None:
     box = page.get_by_label("Skriv dit spørgsmål her")
     box.fill(question)
     box.press("Enter")
+
+
+def missing_browser() -> str:
+    """Why the browser tests cannot run here, or "" when they can."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright is not installed: pip install -e '.[dev]'"
+    if not Path(CHROMIUM).is_file():
+        return "Chromium is not installed: apt-get install -y chromium (make test does it as root)"
+    return ""
 
 
 def _idle(page: Page) -> None:

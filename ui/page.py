@@ -27,18 +27,29 @@ LABELS = {
     "Decrement": "Færre",
     "Increment": "Flere",
 }
+# Streamlit's English visible texts, where they are (the skip link; the chat page's name in the
+# page list, which Streamlit takes from the file name app.py).
+TEXTS = {
+    "Skip to main content": "Gå til hovedindholdet",
+    "app": "Spørg Socialudvalget",
+}
+TEXT_PLACES = 'a[href="#stMain"], [data-testid="stSidebarNavLink"] p'
 # Streamlit titles every script frame "st.iframe"; the invisible ones are hidden from readers.
 HELPER_FRAME = "Hjælpescript uden indhold"
 
 _SCRIPT = """<script>
 (() => {
   const doc = window.parent.document;
-  const labels = %(labels)s;
+  const labels = %(labels)s, texts = %(texts)s;
   const selector = Object.keys(labels).map((l) => `[aria-label="${l}"]`).join(",");
   const fix = () => {
     if (doc.documentElement.lang !== %(lang)s) doc.documentElement.lang = %(lang)s;
     for (const el of doc.querySelectorAll(selector)) {
       el.setAttribute("aria-label", labels[el.getAttribute("aria-label")]);
+    }
+    for (const el of doc.querySelectorAll(%(text_places)s)) {
+      const danish = texts[el.textContent.trim()];
+      if (danish) el.textContent = danish;
     }
     for (const frame of doc.querySelectorAll('iframe[title="st.iframe"]')) {
       frame.title = %(helper)s;
@@ -50,7 +61,7 @@ _SCRIPT = """<script>
   try { window.parent.__sporgA11y && window.parent.__sporgA11y.disconnect(); } catch (e) {}
   const observer = new MutationObserver(fix);
   observer.observe(doc.documentElement, {
-    subtree: true, childList: true, attributes: true,
+    subtree: true, childList: true, characterData: true, attributes: true,
     attributeFilter: ["aria-label", "lang", "title"],
   });
   window.parent.__sporgA11y = observer;
@@ -65,5 +76,6 @@ def danish_page() -> None:
     language is right from the first thing a screen reader reads.
     """
     script = _SCRIPT % {"labels": script_json(LABELS), "lang": script_json(LANGUAGE),
-              "helper": script_json(HELPER_FRAME)}
+              "helper": script_json(HELPER_FRAME), "texts": script_json(TEXTS),
+              "text_places": script_json(TEXT_PLACES)}
     components.html(script, height=0, tab_index=-1)  # not a stop for keyboard users

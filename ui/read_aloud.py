@@ -63,10 +63,21 @@ _BODY = """<button type="button" id="read">%(label)s</button>
     for (const face of host.document.fonts) document.fonts.add(face);
     document.body.style.fontFamily = host.getComputedStyle(host.document.body).fontFamily;
   } catch (e) { /* the fallback fonts above */ }
+  // The button follows the page's synthesis, not this frame's events: Streamlit may reload
+  // the frame while it reads (a rerun), and another answer's button may take over.
+  let poll = null;
   const show = (what, reading) => {
     said.textContent = says[what];
     button.textContent = reading ? stop : label;
+    clearInterval(poll);
+    if (reading) poll = setInterval(() => {
+      if (host.__sporgReading === id && (synth.speaking || synth.pending)) return;
+      if (host.__sporgReading === id) host.__sporgReading = null;
+      show("done", false);
+    }, 400);
   };
+  const mine = () => host.__sporgReading === id && synth && (synth.speaking || synth.pending);
+  if (mine()) show("reading", true);
   const danish = (voices) => voices.find((v) => /^da([-_]|$)/i.test(v.lang || ""));
   const voices = () => new Promise((done) => {
     const now = synth.getVoices();
@@ -78,7 +89,7 @@ _BODY = """<button type="button" id="read">%(label)s</button>
   if (synth) synth.getVoices();  // Chrome loads its voice list on first ask
   button.addEventListener("click", async () => {
     if (!synth || !Utterance) return show("no_speech", false);
-    if (host.__sporgReading === id && (synth.speaking || synth.pending)) {
+    if (mine()) {
       synth.cancel();
       host.__sporgReading = null;
       return show("stopped", false);
@@ -89,10 +100,6 @@ _BODY = """<button type="button" id="read">%(label)s</button>
     const utterance = new Utterance(text);
     utterance.lang = "da-DK";
     utterance.voice = voice;
-    utterance.onend = utterance.onerror = () => {
-      if (host.__sporgReading === id) host.__sporgReading = null;
-      if (button.textContent === stop) show("done", false);
-    };
     host.__sporgReading = id;
     synth.speak(utterance);
     show("reading", true);
