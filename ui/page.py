@@ -26,6 +26,9 @@ LABELS = {
     "Link to heading": "Link til overskriften",
     "Decrement": "Færre",
     "Increment": "Flere",
+    "Send message": "Send spørgsmålet",
+    "Chat message from user": "Dit spørgsmål",
+    "Chat message from assistant": "Svar",
 }
 # Streamlit's English visible texts, where they are (the skip link; the chat page's name in the
 # page list, which Streamlit takes from the file name app.py).

@@ -4,8 +4,8 @@ The Web Speech API speaks inside the citizen's browser: no text is sent anywhere
 is installed. The text is made in Python (see `retrieval.render.spoken_answer`) and embedded as
 JSON. One reading at a time for the whole page: the synthesis of the page itself (the frame's
 parent) is used, so a new reading stops another answer's, and a second press stops this one.
-When the browser has no Danish voice the frame says so instead of reading Danish with an
-English voice.
+When the browser has no Danish voice on the device the frame says so instead of reading Danish
+with an English voice, or sending the text to an online voice.
 """
 
 from __future__ import annotations
@@ -25,6 +25,10 @@ SAYS = {
         "tale i computerens eller telefonens indstillinger for sprog og tale."
     ),
     "no_speech": "Din browser kan ikke læse tekst op.",
+    "online_voice": (
+        "Din browsers danske stemme sender teksten til en tjeneste på nettet, så vi bruger den "
+        "ikke. Du kan tilføje dansk tale på enheden i indstillingerne for sprog og tale."
+    ),
 }
 VOICE_WAIT_MS = 1500  # Chrome lists its voices a moment after the page loads
 
@@ -78,7 +82,10 @@ _BODY = """<button type="button" id="read">%(label)s</button>
   };
   const mine = () => host.__sporgReading === id && synth && (synth.speaking || synth.pending);
   if (mine()) show("reading", true);
-  const danish = (voices) => voices.find((v) => /^da([-_]|$)/i.test(v.lang || ""));
+  // A Danish voice on this device; a voice the browser marks as an online service
+  // (localService false) would send the text away, so it is never used.
+  const isDanish = (v) => /^da([-_]|$)/i.test(v.lang || "");
+  const onDevice = (v) => v.localService !== false;
   const voices = () => new Promise((done) => {
     const now = synth.getVoices();
     if (now.length) return done(now);
@@ -94,8 +101,9 @@ _BODY = """<button type="button" id="read">%(label)s</button>
       host.__sporgReading = null;
       return show("stopped", false);
     }
-    const voice = danish(await voices());
-    if (!voice) return show("no_voice", false);
+    const danish = (await voices()).filter(isDanish);
+    const voice = danish.find(onDevice);
+    if (!voice) return show(danish.length ? "online_voice" : "no_voice", false);
     if (synth.speaking || synth.pending) synth.cancel();
     const utterance = new Utterance(text);
     utterance.lang = "da-DK";
