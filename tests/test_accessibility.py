@@ -293,6 +293,7 @@ def _ratings(db: Path, wait: float = 20.0) -> list[tuple[Any, ...]]:
 
 def test_the_statement_is_linked_from_om_tjenesten(browser: Any, server: dict[str, Any]) -> None:
     page = _open(browser, server["url"])
+    expect(page.get_by_role("link", name="Tilgængelighedserklæring")).to_be_visible()
     _idle(page)
     _tab_to(page, re.compile("Tilgængelighedserklæring"))
     page.keyboard.press("Enter")
