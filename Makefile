@@ -32,3 +32,13 @@ lint: install
 
 clean:
 	rm -rf $(VENV) index .pytest_cache .mypy_cache .ruff_cache
+
+# The accessibility tests inject axe-core (npm, pinned in package-lock.json) into the pages.
+# An extra prerequisite of `test`: without npm the audit is skipped, except under CI=true.
+test: node_modules/axe-core/axe.min.js
+
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
+	elif [ "$$CI" = true ]; then echo "npm is needed for the axe-core audit (CI=true)"; exit 1; \
+	else echo "No npm: the axe-core audit will be skipped (install Node.js and npm)"; fi
+	@[ ! -f $@ ] || touch $@

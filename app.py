@@ -8,9 +8,12 @@ from typing import Any
 import streamlit as st
 
 from ui import app_support as support
-from ui.render import citation, document_view, escape, marked_excerpt
+from ui.page import danish_page
+from ui.read_aloud import read_aloud
+from ui.render import citation, document_view, escape, marked_excerpt, spoken_answer
 
 st.set_page_config(page_title="Spørg Socialudvalget", page_icon="💬", layout="centered")
+danish_page()
 helper = support.assistant_or_stop()
 support.purge_old_feedback()
 
@@ -50,6 +53,7 @@ def show_answer(answer: dict[str, Any]) -> None:
             st.markdown(f"**Kilde:** {citation(hit)}")
             with st.expander("Vis hele kilden"):
                 st.markdown(document_view(shown, helper.document(shown.passage.document_id)))
+    read_aloud(spoken_answer(answer["message"], answer["answered"], answer["hits"]), answer["id"])
     support.feedback_widget(answer, mode="borger")
 
 
@@ -75,6 +79,8 @@ with st.sidebar:
         "Tjenesten skriver ikke selv svar."
     )
     st.write("Skriv ikke CPR-nummer, telefonnummer eller e-mail. Vi fjerner dem, hvis du gør.")
+    st.page_link("pages/3_Tilgængelighed.py", label="Tilgængelighedserklæring",
+                 icon=":material/accessibility_new:")
 
 st.title("Spørg Socialudvalget")
 if not st.session_state.messages:

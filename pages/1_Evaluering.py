@@ -9,13 +9,14 @@ import streamlit as st
 from evaluation.latest import load_latest
 from retrieval.text.privacy import redact_report
 from ui.app_support import assistant_or_stop, log, redact_field, safe_ask
+from ui.page import danish_page
 from ui.render import escape
 
 REPORTS_DIR = os.environ.get("SPORG_REPORTS", "reports")
 MAKE_REPORT = "python -m evaluation run --out reports"
 
 st.set_page_config(page_title="Evaluering – Spørg Socialudvalget", page_icon="📊", layout="wide")
-
+danish_page()
 
 st.title("Evaluering")
 st.write(
@@ -36,14 +37,15 @@ else:
 
 if report is not None:
     s = report.summary
-    st.caption(
+    # Plain text, not st.caption: Streamlit's caption grey fails WCAG AA contrast (axe, 4.5:1).
+    st.markdown(
         f"Datasæt: {s.get('dataset', '?')} · {s.get('queries', '?')} spørgsmål, heraf "
         f"{s.get('judged', '?')} med kendt svar · top {s.get('k', '?')} · "
         f"lavet {s.get('created', '?')}"
     )
     st.subheader("Nøgletal pr. søgemetode")
     st.dataframe(report.table, hide_index=True, key="metrics-table")
-    st.caption(
+    st.markdown(
         "Latens i millisekunder pr. spørgsmål; sekunder er samlet tid pr. søgemetode. "
         "Afståelse: præcision og genkaldelse for at svare »det står ikke i dokumenterne« "
         "ved spørgsmål, dokumenterne ikke besvarer."
@@ -90,7 +92,7 @@ if asked and question.strip():
             if reply["error"]:
                 st.warning(reply["error"])
                 continue
-            st.caption("Besvaret" if reply["answered"] else "Afstår: ikke sikkert i dokumenterne")
+            st.markdown("Besvaret" if reply["answered"] else "Afstår: ikke sikkert i dokumenterne")
             for hit in reply["hits"]:
                 with st.container(border=True):
                     # Inside a code span Markdown escapes show as typed: no escape(), and no

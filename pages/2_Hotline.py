@@ -7,9 +7,12 @@ import streamlit.components.v1 as components
 
 from retrieval.answer.assistant import Assistant
 from ui import app_support as support
-from ui.render import citation, escape, plain_citation
+from ui.page import danish_page
+from ui.read_aloud import read_aloud
+from ui.render import citation, escape, plain_citation, spoken_answer
 
 st.set_page_config(page_title="Hotline – Spørg Socialudvalget", page_icon="☎️", layout="wide")
+danish_page()
 helper = support.assistant_or_stop()
 support.purge_old_feedback()
 
@@ -69,6 +72,8 @@ if answer is not None:
         st.header("Ikke fundet i dokumenterne")
         st.markdown(escape(answer["message"]))
         st.code(answer["message"], language=None, wrap_lines=True)
+    if not answer["error"]:
+        read_aloud(spoken_answer(answer["message"], answer["answered"], hits), answer["id"])
     if hits:
         st.header("Alle fundne uddrag" if answer["answered"] else "Måske relateret")
         st.markdown(
@@ -81,11 +86,18 @@ if answer is not None:
         support.feedback_widget(answer, mode="hotline")
 
 # Keyboard first: after every search the cursor is back in the question field with the text
-# selected, so the next question can simply be typed. (A new id makes the frame run again.)
+# selected, so the next question can simply be typed, also when switching here from another page
+# with the keyboard. (A new id makes the frame run again.)
 components.html(
     f"""<script data-run="{answer["id"] if answer else ""}">
-    const field = window.parent.document.querySelector('input[aria-label="Spørgsmål"]');
-    if (field) {{ field.focus(); field.select(); }}
+    // Coming from another page, the field may be drawn a moment after this frame: wait for it.
+    let tries = 50;
+    const focusField = () => {{
+      const field = window.parent.document.querySelector('input[aria-label="Spørgsmål"]');
+      if (field) {{ field.focus(); field.select(); }}
+      else if (tries-- > 0) setTimeout(focusField, 100);
+    }};
+    focusField();
     </script>""",
     height=0,
     tab_index=-1,  # not a stop for keyboard users

@@ -11,6 +11,7 @@ import pytest
 from retrieval.answer.assistant import Assistant
 from retrieval.embedding.model import Embedder, get_embedder
 from retrieval.indexing.build import build
+from tests.browser_support import browser, server  # noqa: F401  (fixtures for browser tests)
 from tests.netguard import install
 
 ROOT = Path(__file__).parent.parent

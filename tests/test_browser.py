@@ -14,82 +14,30 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import CORPUS, ROOT
-from tests.streamlit_server import CHROMIUM, require_browser, serve
+from tests.browser_support import LONG, _ask, _idle, _open
+from tests.conftest import ROOT
+from tests.streamlit_server import require_browser
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-LONG = 240_000  # ms: the first page load loads the model in the server
 
 
 require_browser()  # skips without a browser; under CI=true fails instead
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 expect.set_options(timeout=LONG)
-
-
-@pytest.fixture(scope="module")
-def server(full_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """`streamlit run app.py` on a free local port, on the test index and a fresh feedback db,
-    every socket guarded and the guard proven loaded (tests/streamlit_server.py)."""
-    folder = tmp_path_factory.mktemp("browser")
-    env = {
-        "SPORG_INDEX": str(full_index),
-        "SPORG_CORPUS": str(CORPUS),
-        "SPORG_FEEDBACK_DB": str(folder / "feedback.sqlite3"),
-    }
-    with serve("app.py", folder, env) as running:
-        yield {"url": running["url"], "db": folder / "feedback.sqlite3", "folder": folder}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
 def shots(server: dict[str, Any]) -> Path:
     folder = os.environ.get("SPORG_SCREENSHOTS")
     return ROOT / folder if folder else Path(server["folder"])
-
-
-def _open(browser: Browser, url: str, width: int = 1280, height: int = 900, **kw: Any) -> Page:
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="da-DK", **kw)
-    page = context.new_page()
-    page.set_default_timeout(LONG)
-    page.goto(url, timeout=LONG)
-    return page
-
-
-def _ask(page: Page, question: str) -> None:
-    box = page.get_by_label("Skriv dit spørgsmål her")
-    box.fill(question)
-    box.press("Enter")
-
-
-def _idle(page: Page) -> None:
-    """Wait until the app has finished running (Streamlit's 'Running…' widget is gone)."""
-    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden()
 
 
 def _shot(page: Page, path: Path, height: int = 1400) -> None:
@@ -144,7 +92,7 @@ def test_citizen_asks_sees_a_cited_answer_and_gives_a_thumbs_up(
     answer.get_by_text("Vis hele kilden").first.click()
     expect(answer.get_by_text("▶ Det citerede uddrag:").first).to_be_visible()
 
-    answer.get_by_role("radio", name="Thumbs up").click()
+    answer.get_by_role("radio", name="Godt svar").click()
     rows = _rows(server["db"])
     assert len(rows) == 1, rows
     stored_question, passage_ids, rating, mode = rows[0]

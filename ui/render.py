@@ -140,3 +140,20 @@ def answer_text(answer: Answer) -> str:
     for hit in answer.hits[:1] if answer.answered else []:
         lines.append(plain_citation(hit))
     return "\n".join(lines)
+
+
+def spoken_answer(message: str, answered: bool, hits: Sequence[Hit]) -> str:
+    """What **Læs op** reads: the answering sentence and where it is from, in plain words.
+
+    No web address (a read-out URL helps nobody); when the documents do not answer, the
+    message that says so (with the municipality's contact) is what the citizen needs to hear.
+    """
+    if not answered or not hits:
+        return message
+    hit = hits[0]
+    p = hit.passage
+    where = ", ".join(x for x in (f"{p.municipality} Kommune", p.committee, p.title, p.when) if x)
+    sentence = (hit.highlight or p.text).strip()
+    if not sentence.endswith((".", "!", "?")):
+        sentence += "."  # a pause before the source
+    return f"{sentence} Kilde: {where}."
