@@ -79,7 +79,7 @@ with st.sidebar:
         "Tjenesten skriver ikke selv svar."
     )
     st.write("Skriv ikke CPR-nummer, telefonnummer eller e-mail. Vi fjerner dem, hvis du gør.")
-    st.page_link("pages/3_Tilgængelighed.py", label="Tilgængelighedserklæring",
+    st.page_link("pages/5_Tilgængelighed.py", label="Tilgængelighedserklæring",
                  icon=":material/accessibility_new:")
 
 st.title("Spørg Socialudvalget")
