@@ -447,11 +447,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--work", default="/tmp/sporg-bench", help="scratch folder (GBs at 1M)")
     ap.add_argument("--out", default=str(ROOT / "docs"))
     ap.add_argument("--reuse", action="store_true", help="reuse encode results in --work")
+    ap.add_argument("--claims", action="store_true",
+                    help="only the speed promises the tests do not time (benchmarks/claims.py)")
     ap.add_argument("--phase", help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--base", help=argparse.SUPPRESS)
     ap.add_argument("--qfile", help=argparse.SUPPRESS)
     ns = ap.parse_args(argv)
+    if ns.claims:
+        from benchmarks.claims import main as claims
+
+        return claims()
     work = Path(ns.work)
     work.mkdir(parents=True, exist_ok=True)
     if ns.phase:

@@ -7,7 +7,8 @@ import os
 import streamlit as st
 
 from evaluation.latest import load_latest
-from ui.app_support import assistant_or_stop, log, safe_ask
+from retrieval.text.privacy import redact_report
+from ui.app_support import assistant_or_stop, log, redact_field, safe_ask
 from ui.render import escape
 
 REPORTS_DIR = os.environ.get("SPORG_REPORTS", "reports")
@@ -68,8 +69,17 @@ with st.form("try-question"):
     question = st.text_input("Spørgsmål", key="eval-question",
                              placeholder="Fx: Hvad er fokusområderne i Silkeborg?")
     k = st.number_input("Antal uddrag pr. søgemetode", 1, 20, 5, key="eval-k")
-    asked = st.form_submit_button("Søg med alle søgemetoder")
+    # The field is redacted before the page runs: not in the widget's state, not searched, not
+    # in the search's cache of recent questions.
+    asked = st.form_submit_button("Søg med alle søgemetoder", on_click=redact_field,
+                                  args=("eval-question",))  # fmt: skip
 
+cleaned = redact_report(question)  # again, whatever filled the field
+question = cleaned.text
+removed = (*st.session_state.get("eval-question-removed", ()), *cleaned.found)
+if asked and removed:
+    st.info(f"Fjernet fra spørgsmålet: {', '.join(dict.fromkeys(removed))}.",
+            icon=":material/lock:")  # fmt: skip
 if asked and question.strip():
     helper = assistant_or_stop()  # the app's own cached Assistant: one model per server
     names = list(helper.retrievers)
@@ -83,8 +93,10 @@ if asked and question.strip():
             st.caption("Besvaret" if reply["answered"] else "Afstår: ikke sikkert i dokumenterne")
             for hit in reply["hits"]:
                 with st.container(border=True):
-                    st.markdown(f"**{hit.rank}.** `{escape(hit.passage.id)}` · score "
-                                f"{hit.score:.3f}")
+                    # Inside a code span Markdown escapes show as typed: no escape(), and no
+                    # backtick can end the span early.
+                    passage_id = hit.passage.id.replace("`", "'")
+                    st.markdown(f"**{hit.rank}.** `{passage_id}` · score {hit.score:.3f}")
                     st.markdown(escape(" ".join(hit.passage.text.split()[:30])) + " …")
             if not reply["hits"]:
                 st.write("Ingen uddrag fundet.")

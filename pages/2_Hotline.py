@@ -5,12 +5,29 @@ from __future__ import annotations
 import streamlit as st
 import streamlit.components.v1 as components
 
+from retrieval.answer.assistant import Assistant
 from ui import app_support as support
 from ui.render import citation, escape, plain_citation
 
 st.set_page_config(page_title="Hotline – Spørg Socialudvalget", page_icon="☎️", layout="wide")
 helper = support.assistant_or_stop()
 support.purge_old_feedback()
+
+
+def search(assistant: Assistant) -> None:
+    """Answer the submitted question before the page runs, and put the redacted text back in
+    the field: the widget's state must never hold a CPR or phone number that was typed."""
+    state = st.session_state
+    town = state.get("hotline-municipality", support.ALL_TOWNS)
+    state.hotline_reply = support.reply(
+        assistant,
+        str(state.get("hotline-question") or ""),
+        municipality=None if town == support.ALL_TOWNS else town,
+        kind=state.get("hotline-kind") or None,
+        k=5,
+    )
+    state["hotline-question"] = state.hotline_reply["typed"]
+
 
 st.title("Hotline")
 st.write(
@@ -19,28 +36,20 @@ st.write(
 
 with st.form("hotline", border=False, enter_to_submit=True):
     ask_col, town_col, kind_col = st.columns([4, 2, 2], vertical_alignment="bottom")
-    question = ask_col.text_input(
+    ask_col.text_input(
         "Spørgsmål", key="hotline-question", placeholder="Fx: Hvad er Silkeborgs fokusområder?"
     )
-    town = town_col.selectbox(
+    town_col.selectbox(
         "Kommune", [support.ALL_TOWNS, *helper.covered], key="hotline-municipality"
     )
-    kind = kind_col.selectbox(
+    kind_col.selectbox(
         "Dokumenttype",
         ["", *support.kinds(helper)],
         key="hotline-kind",
         format_func=lambda k: support.kind_label(k) if k else support.ALL_KINDS,
     )
-    searched = st.form_submit_button("Søg (Enter)", key="hotline-search", type="primary")
-
-if searched:
-    st.session_state.hotline_reply = support.reply(
-        helper,
-        question,
-        municipality=None if town == support.ALL_TOWNS else town,
-        kind=kind or None,
-        k=5,
-    )
+    st.form_submit_button("Søg (Enter)", key="hotline-search", type="primary",
+                          on_click=search, args=(helper,))  # fmt: skip
 
 answer = st.session_state.get("hotline_reply")
 if answer is not None:

@@ -20,6 +20,7 @@ from retrieval.indexing.build import build
 from retrieval.indexing.status import is_current
 from retrieval.indexing.store import IndexUnusable
 from retrieval.ingest.files import CorpusError
+from retrieval.text.privacy import redact
 from retrieval.types import Answer
 
 
@@ -36,8 +37,15 @@ def _print_answer(answer: Answer, out: TextIO) -> None:
 
 
 def _questions(args: list[str], stdin: TextIO) -> Iterator[str]:
-    """'-' or nothing reads stdin, one question a line; unquoted words form one question,
-    while several quoted questions (arguments with spaces) are answered one by one."""
+    """The questions, redacted: what is searched, echoed in the JSON and printed never holds a
+    CPR number, phone number or e-mail address (SECURITY.md §2).
+
+    '-' or nothing reads stdin, one question a line; unquoted words form one question, while
+    several quoted questions (arguments with spaces) are answered one by one."""
+    return map(redact, _typed(args, stdin))
+
+
+def _typed(args: list[str], stdin: TextIO) -> Iterator[str]:
     if not args or args == ["-"]:
         for line in stdin:
             if line.strip():

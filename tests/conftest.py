@@ -55,6 +55,15 @@ def feedback_db(full_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     return path
 
 
+def searched_questions(index: Path) -> list[str]:
+    """The questions the app's shared Assistant (Streamlit's cached resource for this index)
+    has encoded for search, newest last: what really reached the search and its cache."""
+    from ui import app_support
+
+    helper = app_support.cached_assistant(str(index), str(CORPUS), app_support._stamp(str(index)))
+    return helper.dense.recent_queries()
+
+
 # -- offline by design: no test may reach beyond this machine ------------------------------
 network_attempts: list[str] = []  # what was blocked since the last test ended
 

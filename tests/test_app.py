@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from retrieval.feedback import FeedbackStore
-from tests.conftest import ROOT
+from tests.conftest import ROOT, searched_questions
 
 SONDERBORG = "Hvor mange penge bruger Socialudvalget i Sønderborg på demokrati?"
 
@@ -172,14 +172,18 @@ def test_changed_feedback_updates_the_row(app: AppTest, feedback_db: Path) -> No
 
 
 def test_personal_data_never_reaches_page_search_or_feedback(
-    app: AppTest, feedback_db: Path
+    app: AppTest, feedback_db: Path, full_index: Path
 ) -> None:
-    _ask(app, "Mit cpr er 010203-1234, ring +45 12 34 56 78. Hvad bruger Sønderborg på demokrati?")
+    _ask(app, "Mit cpr er 010203-1234, ring +45 12 34 56 78 eller 2040\u00a02010. "
+              "Hvad bruger Sønderborg på demokrati?")  # fmt: skip
     text = _page_text(app)
-    assert "010203" not in text and "12 34 56 78" not in text
+    assert "010203" not in text and "12 34 56 78" not in text and "2040" not in text
     assert "Jeg har fjernet et telefonnummer og et CPR-nummer fra dit spørgsmål" in text
     assert "Skriv aldrig personlige oplysninger her" in text
     assert app.session_state.messages[0]["content"].startswith("Mit cpr er [CPR-nummer fjernet]")
+    searched = searched_questions(full_index)
+    assert searched[-1].startswith("Mit cpr er [CPR-nummer fjernet], ring [telefonnummer")
+    assert not any("010203" in q or "56 78" in q or "2040" in q for q in searched)
     app.feedback[0].set_value(0).run()
     stored = FeedbackStore(feedback_db).all()[0].question
     assert "010203" not in stored and "[telefonnummer fjernet]" in stored

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from retrieval.feedback import FeedbackStore
-from tests.conftest import ROOT
+from tests.conftest import ROOT, searched_questions
 
 
 @pytest.fixture
@@ -60,23 +60,25 @@ def test_abstention_is_plain_and_copyable_with_the_contact(hotline: AppTest) -> 
     assert hotline.header[1].value == "Måske relateret"
 
 
-def test_a_question_is_answered_in_under_a_second_when_warm(hotline: AppTest) -> None:
-    """Warm = the model loaded and the background warm-up of sentence vectors done."""
+def test_warm_new_questions_are_each_answered_with_their_own_source(hotline: AppTest) -> None:
+    """Warm = the model loaded and the background warm-up of sentence vectors done. How fast
+    is measured by `python -m benchmarks.bench --claims` (docs/benchmarks.md), not here: a
+    timed assertion fails on a busy 2-core machine without the code getting slower."""
     for thread in threading.enumerate():
         if thread.name == "sporg-warm-up":
             thread.join(timeout=600)
     _search(hotline, "Hvad er Silkeborgs fokusområder?")
-    seconds = []
-    for question in (
-        "Hvilke mål har København for hjemløse?",
-        "Hvordan arbejder Høje-Taastrup med beskæftigelse?",
-        "Hvad gør Sønderborg for frivillige?",
+    for question, town in (
+        ("Hvilke mål har København for hjemløse?", "København"),
+        ("Hvordan arbejder Høje-Taastrup med beskæftigelse?", "Høje-Taastrup"),
+        ("Hvad gør Sønderborg for frivillige?", "Sønderborg"),
     ):
         _search(hotline, question)
         answer = hotline.session_state.hotline_reply
-        assert answer["hits"], question
-        seconds.append(answer["elapsed"])
-    assert sorted(seconds)[1] < 1.0, seconds  # the median; one can meet a busy CPU
+        assert answer["question"] == question and answer["elapsed"] > 0
+        assert answer["hits"] and answer["hits"][0].passage.municipality == town, question
+        searched = next(m.value for m in hotline.markdown if m.value.startswith("*Søgte på*"))
+        assert searched.replace("\\", "") == f"*Søgte på* »{question}«"
 
 
 def test_hotline_feedback_is_stored_as_hotline(hotline: AppTest, feedback_db: Path) -> None:
@@ -84,6 +86,27 @@ def test_hotline_feedback_is_stored_as_hotline(hotline: AppTest, feedback_db: Pa
     hotline.feedback[0].set_value(0).run()
     rows = FeedbackStore(feedback_db).all()
     assert [(r.mode, r.rating) for r in rows] == [("hotline", 0)]
+
+
+def test_personal_data_never_stays_in_the_field_the_search_or_the_feedback(
+    hotline: AppTest, feedback_db: Path, full_index: Path
+) -> None:
+    """The text field's own state is cleaned too: Streamlit keeps a widget's value in the
+    session and sends it back to the browser on every run."""
+    _search(hotline, "Borger med cpr 010203-1234 og tlf 12-34-56-78: hvad er Silkeborgs "
+                     "fokusområder?")  # fmt: skip
+    field = hotline.text_input(key="hotline-question")
+    expected = ("Borger med cpr [CPR-nummer fjernet] og tlf [telefonnummer fjernet]: hvad er "
+                "Silkeborgs fokusområder?")  # fmt: skip
+    assert field.value == expected
+    assert hotline.session_state["hotline-question"] == expected
+    assert hotline.session_state.hotline_reply["question"] == expected
+    assert searched_questions(full_index)[-1] == expected
+    shown = "\n".join(str(e.value) for e in [*hotline.markdown, *hotline.info, *hotline.code])
+    assert "010203" not in shown and "12-34-56-78" not in shown
+    assert "Fjernet fra spørgsmålet: et telefonnummer, et CPR-nummer." in shown
+    hotline.feedback[0].set_value(1).run()
+    assert [r.question for r in FeedbackStore(feedback_db).all()] == [expected]
 
 
 def test_empty_question_gets_a_friendly_message(hotline: AppTest) -> None:

@@ -6,7 +6,9 @@ import pytest
 
 from retrieval.answer.assistant import Assistant
 from retrieval.answer.followup import is_followup, resolve
+from retrieval.ingest.corpus import load_corpus
 from retrieval.types import Hit, Passage
+from tests.conftest import CORPUS
 from ui.app_support import previous_question, reply
 from ui.render import citation, document_view, escape, source_link
 
@@ -107,7 +109,7 @@ def test_a_documents_passages_and_the_kinds_come_without_a_scan_and_match_one(
 ) -> None:
     everything = [assistant.passages[i] for i in range(len(assistant.passages))]
     documents = {p.document_id for p in everything}
-    assert len(documents) == 5
+    assert documents == {d.id for d in load_corpus(CORPUS).documents}
     for doc_id in documents:
         scanned = sorted((p for p in everything if p.document_id == doc_id),
                          key=lambda p: p.position)  # fmt: skip

@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -83,14 +82,12 @@ def test_text_in_no_known_encoding_is_refused_naming_the_file_and_the_fix(tmp_pa
 
 
 def test_a_file_mixing_utf8_and_latin1_is_not_indexed_as_mojibake(tmp_path: Path) -> None:
+    """Each line is decoded on its own (retrieval/corpus.py), so both halves read correctly."""
     content = "Formand er Åse Ørsted.\n".encode() + "Budget på 12 mio. kr.\n".encode("latin-1")
     corpus = corpus_with(tmp_path, "aeldre.txt", content)
-    try:
-        text = document(corpus)
-    except CorpusError as exc:
-        assert "aeldre.txt" in str(exc)
-        return
-    assert "Åse Ørsted" in text and "Budget på 12 mio" in text
+    text = document(corpus)
+    assert "Formand er Åse Ørsted." in text and "Budget på 12 mio. kr." in text
+    assert "Ã" not in text and "\ufffd" not in text  # no mojibake, no replacement characters
 
 
 # -- unreadable, empty, huge ----------------------------------------------------------------------
@@ -131,17 +128,15 @@ def test_a_file_the_system_cannot_read_is_refused_naming_it(tmp_path: Path, name
         load_corpus(corpus)
 
 
-def test_a_5_mb_document_is_cleaned_and_chunked_quickly_into_bounded_passages(
+def test_a_5_mb_document_is_cleaned_and_chunked_into_bounded_passages(
     tmp_path: Path,
 ) -> None:
     paragraph = DANISH.split("\n")[0]
     text = "\n\n".join(f"Afsnit {i}. {paragraph}" for i in range(80_000))
     assert len(text.encode()) > 5_000_000
     corpus = corpus_with(tmp_path, "aeldre.txt", text.encode())
-    start = time.perf_counter()
     doc = next(d for d in load_corpus(corpus).documents if d.id == "aaby-aeldre")
-    passages = chunk_document(doc)
-    assert time.perf_counter() - start < 60
+    passages = chunk_document(doc)  # how fast: `python -m benchmarks.bench --claims`
     assert len({p.id for p in passages}) == len(passages) > 1000
     assert max(len(p.text.split()) for p in passages) <= 2 * MAX_WORDS
     assert "Afsnit 79999." in passages[-1].text

@@ -12,13 +12,8 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
@@ -27,10 +22,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import CORPUS, ROOT
+from tests.streamlit_server import CHROMIUM, require_browser, serve
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -43,72 +38,25 @@ CHROMIUM_ARGS = [
 LONG = 240_000  # ms: the first page load loads the model in the server
 
 
-def _missing() -> str:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright is not installed: pip install -e '.[dev]'"
-    if not Path(CHROMIUM).is_file():
-        return "Chromium is not installed: apt-get install -y chromium (make test does it as root)"
-    return ""
-
-
-if _missing():
-    pytest.skip(f"browser tests skipped – {_missing()}", allow_module_level=True)
+require_browser()  # skips without a browser; under CI=true fails instead
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 expect.set_options(timeout=LONG)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(full_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """`streamlit run app.py` on a free local port, on the test index and a fresh feedback db."""
+    """`streamlit run app.py` on a free local port, on the test index and a fresh feedback db,
+    every socket guarded and the guard proven loaded (tests/streamlit_server.py)."""
     folder = tmp_path_factory.mktemp("browser")
-    port = _free_port()
     env = {
-        **os.environ,
         "SPORG_INDEX": str(full_index),
         "SPORG_CORPUS": str(CORPUS),
         "SPORG_FEEDBACK_DB": str(folder / "feedback.sqlite3"),
-        # Every socket of the server guarded: a real session must not reach the network.
-        "SPORG_NETGUARD_LOG": str(folder / "network.log"),
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "netguard_site"), str(ROOT)]),
     }
-    log = (folder / "streamlit.log").open("w")
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.address", "127.0.0.1", "--server.port", str(port),
-               "--browser.gatherUsageStats", "false"]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start; see {folder / 'streamlit.log'}")
-            time.sleep(0.5)
-        yield {"url": url, "db": folder / "feedback.sqlite3", "folder": folder}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-    tried = (folder / "network.log").read_text("utf-8") if (folder / "network.log").exists() else ""
-    assert tried == "", f"the server tried to reach the network: {tried}"
+    with serve("app.py", folder, env) as running:
+        yield {"url": running["url"], "db": folder / "feedback.sqlite3", "folder": folder}
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from retrieval.ingest.add import merge_metadata
+from tests.conftest import FIXTURE_CORPUS, ROOT
 
 KEYS = {"question", "language", "answered", "message", "hits"}
 HIT_KEYS = {
@@ -35,6 +37,17 @@ def ask(index: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess
         text=True,
         cwd=ROOT,
         timeout=300,
+    )
+
+
+def retrieval_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """Any `python -m retrieval` command, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "retrieval", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
     )
 
 
@@ -113,7 +126,80 @@ def test_unusable_input_exits_non_zero_with_a_one_line_reason(full_index: Path) 
     assert "for langt" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+def test_only_the_redacted_question_is_searched_and_echoed(full_index: Path) -> None:
+    """`question` in the JSON is the text the search was given (Assistant.ask returns it)."""
+    lines = "cpr 010203-1234: hvad bruger Sønderborg på demokrati?\nring 2040 2010 om budgettet\n"
+    result = ask(full_index, "-", "--json", "--k", "1", stdin=lines)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["question"] for r in records] == [
+        "cpr [CPR-nummer fjernet]: hvad bruger Sønderborg på demokrati?",
+        "ring [telefonnummer fjernet] om budgettet",
+    ]
+    assert records[0]["hits"][0]["document_id"] == "sonderborg-budget-2017"
+    readable = ask(full_index, "Min mail er a@b.dk og tlf 12 34 56 78 – Silkeborgs fokus?")
+    said = "Spørgsmål: Min mail er [e-mail fjernet] og tlf [telefonnummer fjernet]"
+    assert said in readable.stdout
+    for output in (result.stdout + result.stderr, readable.stdout + readable.stderr):
+        assert "010203" not in output and "2040 2010" not in output and "a@b.dk" not in output
+
+
 def test_missing_index_names_the_fix(tmp_path: Path) -> None:
     result = ask(tmp_path / "nowhere", "Hvad er budgettet?", "--json")
     assert result.returncode == 1
     assert "python -m retrieval build" in json.loads(result.stdout)["error"]
+
+
+FOLDER_MANIFEST = """\
+[[document]]
+id = "nyborg-udsattepolitik"
+file = "nyborg-udsattepolitik.txt"
+title = "Udsattepolitik for Nyborg Kommune"
+municipality = "Nyborg"
+committee = "Socialudvalget"
+kind = "socialpolitik"
+period = "2019"
+source = "Nyborg Kommune, siden »Udsattepolitik for Nyborg Kommune« (uddrag)"
+
+[[document]]
+id = "vordingborg-udsatteraad"
+file = "vordingborg-udsatteraad.txt"
+title = "Udsatteråd"
+municipality = "Vordingborg"
+committee = "Udvalget for Social og Psykiatri"
+kind = "andet"
+period = "2020"
+source = "Vordingborg Kommune, siden »Udsatteråd« (uddrag)"
+"""
+
+
+def test_add_a_folder_without_flags_takes_the_folders_own_metadata(
+    mini_index: Path, tmp_path: Path
+) -> None:
+    """`add indkomne/` as the README shows: no flags, metadata from the folder's documents.toml."""
+    corpus, index, incoming = tmp_path / "corpus", tmp_path / "index", tmp_path / "indkomne"
+    shutil.copytree(FIXTURE_CORPUS, corpus)
+    shutil.copytree(mini_index, index)
+    incoming.mkdir()
+    for name in ("nyborg-udsattepolitik.txt", "vordingborg-udsatteraad.txt"):
+        shutil.copy2(ROOT / "corpus" / name, incoming / name)
+    (incoming / "documents.toml").write_text(FOLDER_MANIFEST, encoding="utf-8")
+    where = ["--corpus", str(corpus), "--index", str(index)]
+    added = retrieval_cli("add", str(incoming), *where)
+    assert added.returncode == 0, added.stderr
+    listed = retrieval_cli("list", "--json", *where)
+    assert listed.returncode == 0, listed.stderr
+    docs = {d["id"]: d for d in json.loads(listed.stdout)["documents"]}
+    assert docs["vordingborg-udsatteraad"]["municipality"] == "Vordingborg"
+    assert docs["nyborg-udsattepolitik"]["municipality"] == "Nyborg"
+    manifest = (corpus / "documents.toml").read_text("utf-8")
+    assert 'committee = "Udvalget for Social og Psykiatri"' in manifest
+    answer = ask(index, "Hvor mange medlemmer får udsatterådet i Vordingborg?", "--json")
+    assert answer.returncode == 0, answer.stderr
+    assert json.loads(answer.stdout)["hits"][0]["document_id"] == "vordingborg-udsatteraad"
+
+
+def test_a_flag_given_overrides_the_folders_metadata_and_an_absent_one_does_not() -> None:
+    listed = {"title": "Udsatteråd", "committee": "Udvalget for Social og Psykiatri"}
+    given = {"title": "", "committee": "Socialudvalget", "kind": "  "}
+    assert merge_metadata(listed, given) == {"title": "Udsatteråd", "committee": "Socialudvalget"}

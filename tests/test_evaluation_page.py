@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from evaluation.cli import main
+from tests.conftest import searched_questions
 
 ROOT = Path(__file__).parent.parent
 PAGE = str(ROOT / "pages" / "1_Evaluering.py")
@@ -72,10 +74,10 @@ def test_a_broken_report_gives_a_danish_message_not_a_trace(
 
 @pytest.mark.slow
 def test_one_question_is_ranked_by_every_retriever_side_by_side(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, full_index: Path
 ) -> None:
     monkeypatch.setenv("SPORG_REPORTS", str(tmp_path / "reports"))
-    monkeypatch.setenv("SPORG_INDEX", str(tmp_path / "index"))  # never the app's index/
+    monkeypatch.setenv("SPORG_INDEX", str(full_index))  # never the app's index/
     monkeypatch.setenv("SPORG_CORPUS", str(ROOT / "corpus"))
     at = AppTest.from_file(PAGE, default_timeout=300).run()
     at.text_input(key="eval-question").set_value(
@@ -83,5 +85,28 @@ def test_one_question_is_ranked_by_every_retriever_side_by_side(
     at.button[0].click().run()
     assert not at.exception
     headers = [h.value for h in at.subheader]
-    assert "dense" in headers
-    assert "sonderborg\\-budget\\-2017\\#000" in _texts(at)
+    assert {"dense", "bm25", "hybrid"} <= set(headers)
+    ids = re.findall(r"`([^`]*)`", _texts(at))
+    assert "sonderborg-budget-2017#000" in ids  # shown as it is, no Markdown escapes
+    assert not any("\\" in i for i in ids), ids
+
+
+@pytest.mark.slow
+def test_personal_data_never_reaches_the_field_the_search_or_its_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, full_index: Path
+) -> None:
+    monkeypatch.setenv("SPORG_REPORTS", str(tmp_path / "reports"))
+    monkeypatch.setenv("SPORG_INDEX", str(full_index))
+    monkeypatch.setenv("SPORG_CORPUS", str(ROOT / "corpus"))
+    at = AppTest.from_file(PAGE, default_timeout=300).run()
+    at.text_input(key="eval-question").set_value(
+        "cpr 010203-1234, ring 2040 2010: hvad bruger Sønderborg på demokrati?")
+    at.button[0].click().run()
+    assert not at.exception
+    expected = "cpr [CPR-nummer fjernet], ring [telefonnummer fjernet]: hvad bruger " \
+               "Sønderborg på demokrati?"
+    assert at.text_input(key="eval-question").value == expected
+    assert searched_questions(full_index)[-1] == expected
+    assert not any("010203" in q or "2040" in q for q in searched_questions(full_index))
+    assert "Fjernet fra spørgsmålet: et telefonnummer, et CPR-nummer." in _texts(at)
+    assert "010203" not in _texts(at)

@@ -269,9 +269,13 @@ def test_corpus_fattigdom_finds_every_langtidsfattigdom_passage(
 
 
 def test_corpus_udsatteraadet_finds_the_soenderborg_budget(corpus_bm25: BM25Retriever) -> None:
-    top = corpus_bm25.search("Udsatterådet", k=2)
-    assert any(h.passage.document_id == "sonderborg-budget-2017" for h in top)
-    assert any("Udsatterådet" in h.passage.text for h in top)
+    # With five documents the Sønderborg budget was the only one naming an udsatteråd (top 2);
+    # six towns' documents do now, and every passage that names one must rank above all others.
+    wanted = {p.id for p in corpus_bm25.passages if "udsatteråd" in p.text.lower()}
+    assert any(pid.startswith("sonderborg-budget-2017#") for pid in wanted)
+    top = corpus_bm25.search("Udsatterådet", k=len(wanted))
+    assert {h.passage.id for h in top} == wanted
+    assert any("Udsatterådet" in h.passage.text for h in top[:2])
 
 
 def test_corpus_teknologi_finds_velfaerdsteknologi(corpus_bm25: BM25Retriever) -> None:

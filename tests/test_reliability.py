@@ -3,6 +3,7 @@ nothing is rendered as HTML, and a mismatched index never serves a citation."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -156,7 +157,23 @@ def test_app_shows_odd_input_as_typed_and_never_crashes(
         _danish_one_liner(at.warning[0].value)
     else:
         assert at.chat_message[-1].markdown, "the answer has a message"
+        shown = at.chat_message[0].markdown[0].value  # the citizen's own message
+        assert _visible(_render(shown)) == _visible(text), shown  # as typed, not as markup
     assert set(_rendered_tags(at)) <= SAFE_TAGS
+
+
+def _render(markdown: str) -> str:
+    """The text a reader sees: CommonMark (raw HTML allowed) to HTML, tags dropped."""
+    markdown_it = pytest.importorskip("markdown_it")
+    rendered = markdown_it.MarkdownIt("commonmark", {"html": True}).enable("table").render(markdown)
+    return html.unescape(re.sub(r"<[^>]*>", "", rendered))
+
+
+def _visible(text: str) -> str:
+    """Printable characters with runs of whitespace as one space: what shows on the page.
+    CommonMark shows a NUL as U+FFFD (spec 2.3), so that is what a typed NUL looks like."""
+    text = text.replace("\x00", "\ufffd")
+    return " ".join("".join(c for c in text if c.isprintable() or c.isspace()).split())
 
 
 # -- broken or stale index ------------------------------------------------------------------------

@@ -93,11 +93,10 @@ def test_importing_the_app_turns_the_hub_switches_on_without_overriding_an_opt_i
 
 
 def test_a_hub_model_name_fails_fast_and_clearly_without_touching_the_network() -> None:
-    started = time.perf_counter()
     with pytest.raises(OSError, match="HF_HUB_OFFLINE=0"):
         Embedder("intfloat/multilingual-e5-small").encode_queries(["Hvad er budgettet?"])
-    assert time.perf_counter() - started < 60  # no retries against an unreachable hub
-    # and the socket guard fails this test in teardown if anything tried the network
+    # The socket guard fails this test in teardown if anything tried the network, so there was
+    # nothing to retry; how fast it fails is measured by `python -m benchmarks.bench --claims`.
 
 
 def test_the_app_sends_no_usage_statistics_however_it_is_started() -> None:
@@ -111,10 +110,10 @@ def test_the_app_server_as_make_run_starts_it_tries_no_network(
     """A real `streamlit run app.py` (only the port added), its sockets guarded by
     tests/netguard_site: starting, serving the page and a health check reach nothing outside
     loopback. Streamlit alone would look up its "External URL" at checkip.amazonaws.com."""
-    guard_log = tmp_path / "network.log"
+    guard_log, marker = tmp_path / "network.log", tmp_path / "netguard.pids"
     env = {**os.environ, "SPORG_INDEX": str(full_index), "SPORG_CORPUS": str(CORPUS),
            "SPORG_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3"),
-           "SPORG_NETGUARD_LOG": str(guard_log),
+           "SPORG_NETGUARD_LOG": str(guard_log), "SPORG_NETGUARD_MARKER": str(marker),
            "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "netguard_site"), str(ROOT)])}
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -135,8 +134,10 @@ def test_the_app_server_as_make_run_starts_it_tries_no_network(
         server.wait(timeout=30)
         out.close()
     assert "URL" in (tmp_path / "streamlit.log").read_text("utf-8")  # it did print its banner
+    # The guard loaded in this very server (else an empty log would prove nothing) …
+    assert str(server.pid) in marker.read_text("utf-8").split()
     tried = guard_log.read_text("utf-8").splitlines() if guard_log.exists() else []
-    assert tried == []
+    assert tried == []  # … and it blocked nothing
 
 
 def _serves(url: str) -> bool:

@@ -36,6 +36,9 @@ EXAMPLES = (
     "Hvad er fokusområderne for Socialudvalget i Silkeborg?",
     "Hvilke socialpolitiske mål har København for hjemløse?",
     "Hvornår blev planen for socialområdet for voksne i Høje-Taastrup godkendt?",
+    "Hvor mange penge er afsat til frivilligt socialt arbejde i Brønderslev i 2021?",
+    "Hvor mange medlemmer skal Udsatterådet i Vordingborg have?",
+    "Hvornår blev Aalborgs hjemløsestrategi godkendt?",
 )
 UNEXPECTED = (
     "Der skete en fejl, så jeg kunne ikke søge i dokumenterne. Prøv igen om lidt. "
@@ -255,6 +258,20 @@ def reply(
         "elapsed": time.perf_counter() - started,
         "feedback_row": None,
     }
+
+
+def redact_field(key: str) -> tuple[str, ...]:
+    """Replace a text field's value in the session with its redacted text, before the page runs.
+
+    Called from the submit button's callback: a widget keeps what was typed in
+    `st.session_state` (and sends it back to the browser on every run), so the field itself
+    must be cleaned, not only the copy we search. Returns what was removed, in Danish, and
+    keeps it under `<key>-removed` for the page to tell the user.
+    """
+    cleaned = redact_report(str(st.session_state.get(key) or ""))
+    st.session_state[key] = cleaned.text
+    st.session_state[f"{key}-removed"] = cleaned.found
+    return cleaned.found
 
 
 def previous_question(history: list[dict[str, Any]]) -> str | None:

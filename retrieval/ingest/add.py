@@ -27,7 +27,7 @@ from retrieval.ingest.catalog import (
     validate_entry,
 )
 from retrieval.ingest.changes import content_hash
-from retrieval.ingest.cleaning import clean
+from retrieval.ingest.cleaning import clean, is_excerpt
 from retrieval.ingest.extract import SUFFIXES, extract_text, stated_title
 from retrieval.ingest.files import CorpusError, read_text
 
@@ -89,6 +89,15 @@ def sidecar(folder: Path) -> dict[str, dict[str, str]]:
             for e in data.get("document", [])}
 
 
+def merge_metadata(listed: Mapping[str, str], given: Mapping[str, str]) -> dict[str, str]:
+    """A flag that was given overrides the folder's documents.toml; an absent one does not.
+
+    The CLI passes every flag, absent ones as "", so a plain dict merge would blank out the
+    folder's own metadata and `add folder/` would then ask for flags the folder already states.
+    """
+    return {**listed, **{k: v for k, v in given.items() if v and v.strip()}}
+
+
 def entry_for(path: Path, given: Mapping[str, str], taken: set[str]) -> dict[str, str]:
     """The manifest entry for a file: flags (or a sidecar documents.toml), then what the file
     itself states (an HTML or PDF title); errors name the flags still missing."""
@@ -131,12 +140,14 @@ def add_files(
     results: list[Added] = []
     planned: list[tuple[Path, dict[str, str]]] = []
     for path in expand(paths):
-        meta = {**sidecar(path.parent).get(path.name, {}), **given}
+        meta = merge_metadata(sidecar(path.parent).get(path.name, {}), given)
         fields = entry_for(path, meta, taken)
         fields["file"] = _target_name(folder, path, fields["id"])
         where = f"{path} (as {fields['id']})"
         fields = validate_entry({k: fields[k] for k in FIELD_ORDER if k in fields}, where)
-        text = clean(extract_text(path), title=fields["title"])
+        text = clean(
+            extract_text(path), title=fields["title"], excerpt=is_excerpt(fields["source"])
+        )
         if not text.strip():
             raise CorpusError(f"{path}: no text left after cleaning; is it the right file?")
         digest = content_hash(text)

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval.ingest.catalog import read_catalog
-from retrieval.ingest.cleaning import clean
+from retrieval.ingest.cleaning import clean, is_excerpt
 from retrieval.ingest.extract import extract_text
 from retrieval.ingest.files import CorpusError
 from retrieval.types import Document
 
 # Bump when cleaning or chunking changes what the same files turn into: indexes then rebuild.
-PIPELINE_VERSION = "clean1-chunk2"
+PIPELINE_VERSION = "clean2-chunk2"
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def load_corpus(folder: Path | str = "corpus") -> Corpus:
 def load_document(folder: Path, fields: Mapping[str, str], where: str = "") -> Document:
     """Extract (.txt, .html or .pdf) and clean one listed document."""
     path = folder / fields["file"]
-    text = clean(extract_text(path), title=fields["title"])
+    text = clean(extract_text(path), title=fields["title"], excerpt=is_excerpt(fields["source"]))
     if not text.strip():
         raise CorpusError(f"{where or fields['id']}: {path} has no text left after cleaning")
     return Document(text=text, **fields)

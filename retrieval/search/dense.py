@@ -76,6 +76,12 @@ class DenseRetriever(Retriever):
                     self._recent.popitem(last=False)
         return vector
 
+    def recent_queries(self) -> list[str]:
+        """The questions whose vectors are kept, oldest first: what was actually searched
+        (the privacy tests check no personal number got this far)."""
+        with self._lock:
+            return list(self._recent)
+
     def forget_queries(self) -> None:
         """Drop the cached query vectors (an evaluation times each question's encoding)."""
         with self._lock:
