@@ -20,13 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.answer.asks import asked, coverage, holds
+from retrieval.answer.asks import asked, best_holding, coverage, holds
+from retrieval.text.chunking import split_sentences
 from retrieval.text.danish import Compounds
 from retrieval.types import Hit
 
 PARAMS = Path(__file__).with_name("abstention.json")
 FEATURES = ("dense_top", "dense_margin", "lexical_top", "known", "foreign", "covered",
-            "passage_covered", "shape_missing")
+            "passage_covered", "shape_missing", "shape_covered", "shape_covered3")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
@@ -47,6 +48,8 @@ class Evidence:
     covered: float  # share of the question's key words in the cited sentences
     passage_covered: float  # … in the whole first passage
     shape_missing: float  # 1.0 when the question asks for a kind of thing they do not hold
+    shape_covered: float  # best coverage of a sentence of the first passage holding that thing
+    shape_covered3: float  # … of the first three passages
     year_missing: bool  # the question names a year that nothing we would cite mentions
 
     @classmethod
@@ -70,6 +73,9 @@ class Evidence:
             covered=coverage(ask, sentences, compounds),
             passage_covered=coverage(ask, passage, compounds),
             shape_missing=0.0 if holds(ask.shape, sentences) else 1.0,
+            shape_covered=best_holding(ask, split_sentences(passage), compounds),
+            shape_covered3=max((best_holding(ask, split_sentences(h.passage.text), compounds)
+                                for h in ranked[:3]), default=0.0),
             year_missing=missing,
         )
 

@@ -10,6 +10,7 @@ ordinary vocabulary (question words, units, month names), never one document's w
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -95,17 +96,28 @@ def holds(shape: str | None, text: str) -> bool:
 
 
 def coverage(ask: Ask, text: str, compounds: Compounds | None = None) -> float:
-    """Share of the question's key words the text uses: a word counts when the text has its
-    stem, or at least half of its compound parts ("botilbudspladser": botilbud + plads)."""
+    """Share of the question's key words the text uses, each weighted by how rare it is in the
+    corpus (a word the corpus never uses weighs most: it is what the question is about). A word
+    counts when the text has its stem, or at least half of its compound parts
+    ("botilbudspladser": botilbud + plads)."""
     if not ask.terms:
         return 1.0
     found = {t for w in words(text) for t in word_terms(w, compounds)}
-    hit = 0.0
+    counts = compounds.stem_counts if compounds is not None else {}
+    hit = total = 0.0
     for terms in ask.terms:
+        weight = 1.0 / math.log(2.0 + counts.get(terms[0], 0))
+        total += weight
         if terms[0] in found:
-            hit += 1.0
+            hit += weight
         elif len(terms) > 1:
-            parts = terms[1:]
-            share = sum(p in found for p in parts) / len(parts)
-            hit += share if share >= 0.5 else 0.0
-    return hit / len(ask.terms)
+            share = sum(p in found for p in terms[1:]) / len(terms[1:])
+            hit += weight * share if share >= 0.5 else 0.0
+    return hit / total
+
+
+def best_holding(ask: Ask, sentences: list[str], compounds: Compounds | None = None) -> float:
+    """The best coverage among sentences that hold what is asked for (0 when none does): the
+    thing asked for and the words it is asked about, in one sentence."""
+    return max((coverage(ask, s, compounds) for s in sentences if holds(ask.shape, s)),
+               default=0.0)
