@@ -124,8 +124,10 @@ def fit(
     until every training unanswerable question abstains (plus `margin`; or all but a share
     ``allowed_wrong`` of them), because a wrong answer costs a citizen more than a "please call
     the municipality"."""
-    x = np.array([e.vector(features) for e in evidence], dtype=float)
-    y = np.array(answerable, dtype=float)
+    # A question the year rule refuses abstains whatever it scores: it teaches the score nothing.
+    usable = [i for i, e in enumerate(evidence) if not e.year_missing]
+    x = np.array([evidence[i].vector(features) for i in usable], dtype=float)
+    y = np.array([answerable[i] for i in usable], dtype=float)
     mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-9
     z = (x - mu) / sd
     sample = np.where(y == 1, 1.0, unanswerable_weight)
@@ -136,10 +138,9 @@ def fit(
         w -= 0.1 * (z.T @ g / len(y) + l2 * w / len(y))
         b -= 0.1 * float(g.mean())
     scores = z @ w + b
-    usable = [i for i, e in enumerate(evidence) if not e.year_missing]
-    negatives = [scores[i] for i in usable if not answerable[i]]
+    negatives = sorted((float(s) for s, label in zip(scores, y, strict=True) if not label),
+                       reverse=True)
     # Above all but `allowed_wrong` of them (none by default).
-    negatives.sort(reverse=True)
     threshold = negatives[int(allowed_wrong * len(negatives))] + margin if negatives else 0.0
     # Fold standardisation and threshold into raw-feature weights: score = bias + Σ w·x.
     raw = w / sd
