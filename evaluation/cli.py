@@ -3,6 +3,8 @@
   run      [--questions FILE | --beir DIR] [--retriever dense|bm25|hybrid|all] [--k 10]
            [--limit N] [--json] [--out reports]
   compare  [REPORT_DIR]   re-read a report's records and qrels; side by side with significance
+  crossval [--questions FILES] [--folds 5] [--ablation] [--write]
+           held-out-by-town figures and the fitted abstention rule (evaluation/trust.py)
 """
 
 from __future__ import annotations
@@ -155,7 +157,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Iterable[str] | None = None) -> int:
-    ns = parser().parse_args(None if argv is None else list(argv))
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args[:1] == ["crossval"]:  # its own parser: it fits, the others only score
+        from evaluation.trust import main as crossval
+
+        return crossval(args[1:])
+    ns = parser().parse_args(args)
     try:
         if getattr(ns, "k", 1) < 1:
             raise ValueError(f"--k must be at least 1, got {ns.k}")

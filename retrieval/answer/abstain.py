@@ -20,37 +20,63 @@ from typing import Any
 
 import numpy as np
 
+from retrieval.answer.asks import asked, best_holding, coverage, holds
+from retrieval.text.chunking import split_sentences
+from retrieval.text.danish import Compounds
 from retrieval.types import Hit
 
 PARAMS = Path(__file__).with_name("abstention.json")
-FEATURES = ("dense_top", "dense_margin", "lexical_top", "known", "foreign")
+FEATURES = ("dense_top", "dense_margin", "lexical_top", "known", "foreign", "covered",
+            "passage_covered", "shape_missing", "shape_covered", "shape_covered3")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """What the abstention decision looks at for one question, whichever retriever ranks."""
+    """What the abstention decision looks at for one question, whichever retriever ranks.
+
+    The first five say whether the corpus is about the question's topic; the next three whether
+    what we would cite answers it (retrieval/answer/asks.py): its key words in the cited
+    sentences and in their passage, and the kind of thing asked for (an amount, a duration, a
+    name…) present or not."""
 
     dense_top: float  # cosine of the best dense passage
     dense_margin: float  # how far it is ahead of the second
     lexical_top: float  # best BM25 score
     known: float  # share of the question's words (place names aside) the corpus uses at all
     foreign: float  # 1.0 when the question is not in Danish (then few words can be known)
+    covered: float  # share of the question's key words in the cited sentences
+    passage_covered: float  # … in the whole first passage
+    shape_missing: float  # 1.0 when the question asks for a kind of thing they do not hold
+    shape_covered: float  # best coverage of a sentence of the first passage holding that thing
+    shape_covered3: float  # … of the first three passages
     year_missing: bool  # the question names a year that nothing we would cite mentions
 
     @classmethod
     def of(
         cls, question: str, language: str, dense: Sequence[Hit], lexical: Sequence[Hit],
-        ranked: Sequence[Hit], known: float,
+        ranked: Sequence[Hit], known: float, compounds: Compounds | None = None,
     ) -> Evidence:
+        """``ranked``: the hits we would cite, the first already highlighted."""
         d0 = dense[0].score if dense else 0.0
         d1 = dense[1].score if len(dense) > 1 else 0.0
         cited = " ".join(f"{h.passage.text} {h.passage.period}" for h in ranked[:3])
         missing = any(year not in cited for year in _YEAR.findall(question))
+        ask = asked(question, compounds)
+        first = ranked[0] if ranked else None
+        sentences = (first.highlight or first.passage.text) if first else ""
+        passage = first.passage.text if first else ""
         return cls(
             dense_top=d0, dense_margin=d0 - d1,
             lexical_top=lexical[0].score if lexical else 0.0,
-            known=known, foreign=0.0 if language == "da" else 1.0, year_missing=missing,
+            known=known, foreign=0.0 if language == "da" else 1.0,
+            covered=coverage(ask, sentences, compounds),
+            passage_covered=coverage(ask, passage, compounds),
+            shape_missing=0.0 if holds(ask.shape, sentences) else 1.0,
+            shape_covered=best_holding(ask, split_sentences(passage), compounds),
+            shape_covered3=max((best_holding(ask, split_sentences(h.passage.text), compounds)
+                                for h in ranked[:3]), default=0.0),
+            year_missing=missing,
         )
 
     def vector(self, names: Sequence[str] = FEATURES) -> list[float]:
@@ -92,12 +118,16 @@ class Abstainer:
 def fit(
     evidence: Sequence[Evidence], answerable: Sequence[bool], features: Sequence[str],
     l2: float = 1.0, unanswerable_weight: float = 3.0, margin: float = 1e-6,
+    allowed_wrong: float = 0.0,
 ) -> Abstainer:
     """Logistic regression (plain numpy, standardised features), then the threshold moved up
-    until every training unanswerable question abstains (plus `margin`), because a wrong
-    answer costs a citizen more than a "please call the municipality"."""
-    x = np.array([e.vector(features) for e in evidence], dtype=float)
-    y = np.array(answerable, dtype=float)
+    until every training unanswerable question abstains (plus `margin`; or all but a share
+    ``allowed_wrong`` of them), because a wrong answer costs a citizen more than a "please call
+    the municipality"."""
+    # A question the year rule refuses abstains whatever it scores: it teaches the score nothing.
+    usable = [i for i, e in enumerate(evidence) if not e.year_missing]
+    x = np.array([evidence[i].vector(features) for i in usable], dtype=float)
+    y = np.array([answerable[i] for i in usable], dtype=float)
     mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-9
     z = (x - mu) / sd
     sample = np.where(y == 1, 1.0, unanswerable_weight)
@@ -108,9 +138,10 @@ def fit(
         w -= 0.1 * (z.T @ g / len(y) + l2 * w / len(y))
         b -= 0.1 * float(g.mean())
     scores = z @ w + b
-    usable = [i for i, e in enumerate(evidence) if not e.year_missing]
-    negatives = [scores[i] for i in usable if not answerable[i]]
-    threshold = max(negatives) + margin if negatives else 0.0
+    negatives = sorted((float(s) for s, label in zip(scores, y, strict=True) if not label),
+                       reverse=True)
+    # Above all but `allowed_wrong` of them (none by default).
+    threshold = negatives[int(allowed_wrong * len(negatives))] + margin if negatives else 0.0
     # Fold standardisation and threshold into raw-feature weights: score = bias + Σ w·x.
     raw = w / sd
     bias = b - float(raw @ mu) - threshold

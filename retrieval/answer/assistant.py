@@ -20,7 +20,7 @@ from retrieval.embedding.model import get_embedder
 from retrieval.indexing.status import corpus_fingerprint
 from retrieval.indexing.store import IndexUnusable, load_index
 from retrieval.ingest.corpus import Municipality
-from retrieval.search.base import Retriever, Where
+from retrieval.search.base import Ranking, Retriever, Where
 from retrieval.search.dense import DenseRetriever
 from retrieval.search.hybrid import HYBRID_SETTINGS, HybridRetriever
 from retrieval.search.lexical import BM25Retriever
@@ -127,10 +127,19 @@ class Assistant:
         self, question: str, k: int = 5, retriever: str = DEFAULT_RETRIEVER,
         municipality: str | None = None, kind: str | None = None,
     ) -> Answer:
-        """The one pipeline every door calls: where to search, search, abstain, highlight.
+        """The one pipeline every door calls: where to search, search, highlight, abstain.
 
         ``municipality`` and ``kind`` filter inside the search, as a town named in the
         question does."""
+        return self.inspect(question, k, retriever, municipality, kind)[0]
+
+    def inspect(
+        self, question: str, k: int = 5, retriever: str = DEFAULT_RETRIEVER,
+        municipality: str | None = None, kind: str | None = None,
+    ) -> tuple[Answer, Evidence | None, Ranking | None]:
+        """`ask`, with what the decision was made from (for calibration and evaluation): the
+        evidence and every retriever's ranking; both None when the question names a town the
+        corpus does not cover (refused by rule, no search)."""
         question = validate_question(question)
         if retriever not in self.retrievers:
             choices = ", ".join(sorted(self.retrievers))
@@ -142,43 +151,29 @@ class Assistant:
         where = self._where(named, kind)
         if named and not where.municipalities:
             message = messages.not_covered(named, self.covered, language)
-            return Answer(question, language, False, message, ())
-        hits, evidence = self._search(question, language, named, where, k, retriever)
-        answered = bool(hits) and self.abstainer.answers(evidence)
+            return Answer(question, language, False, message, ()), None, None
+        ranking = self.hybrid.explain(question, k, where)
         qv = self.dense.query_vector(question)
-        hits = [self._highlight(question, qv, h, i < 3) for i, h in enumerate(hits)]
+        hits = [self._highlight(question, qv, replace(h, rank=r), r <= 3)
+                for r, h in enumerate(ranking.stages.get(retriever, [])[:k], 1)]
+        known = self.lexical.known_fraction(question, ignore=named)
+        evidence = Evidence.of(question, language, ranking.stages.get("dense_passages", []),
+                               ranking.stages.get("bm25", []), hits, known,
+                               self.lexical.compounds)
+        answered = bool(hits) and self.abstainer.answers(evidence)
         town = named[0] if named else (hits[0].passage.municipality if hits else "")
         message = messages.answer_message(language, answered, self.contact(town) if town else None)
-        return Answer(question, language, answered, message, tuple(hits))
+        return Answer(question, language, answered, message, tuple(hits)), evidence, ranking
 
     def evidence(self, question: str, retriever: str = DEFAULT_RETRIEVER) -> Evidence | None:
         """The abstention evidence for a question (None when it names an uncovered town), for
         calibration; the same path as `ask`."""
-        question = validate_question(question)
-        named = named_municipalities(question)
-        where = self._where(named, None)
-        if named and not where.municipalities:
-            return None
-        language = detect_language(question)
-        return self._search(question, language, named, where, 5, retriever)[1]
+        return self.inspect(question, 5, retriever)[1]
 
     def _where(self, named: Sequence[str], kind: str | None) -> Where:
         """The filter for the covered towns among those named (none covered: an empty set)."""
         covered = self.facets.towns
         return Where.of([t for t in named if t.casefold() in covered], [kind] if kind else [])
-
-    def _search(
-        self, question: str, language: str, named: list[str], where: Where, k: int,
-        retriever: str,
-    ) -> tuple[list[Hit], Evidence]:
-        """One hybrid search yields every retriever's ranking (its stages) and the evidence."""
-        ranking = self.hybrid.explain(question, k, where)
-        ranked = ranking.stages.get(retriever, [])
-        hits = [replace(h, rank=r) for r, h in enumerate(ranked[:k], 1)]
-        known = self.lexical.known_fraction(question, ignore=named)
-        evidence = Evidence.of(question, language, ranking.stages.get("dense_passages", []),
-                               ranking.stages.get("bm25", []), ranked, known)
-        return hits, evidence
 
     def _highlight(self, question: str, qv: Any, hit: Hit, use_vectors: bool) -> Hit:
         text = best_sentences(
@@ -187,6 +182,7 @@ class Assistant:
             qv if use_vectors else None,
             self.sentence_vectors if use_vectors else None,
             title=hit.passage.title,
+            compounds=self.lexical.compounds,
         )
         return replace(hit, highlight=text)
 

@@ -1,90 +1,32 @@
 """Pick the sentence (or two) of an excerpt that answers the question.
 
 A sentence's score blends its embedding similarity to the question with how many of the
-question's content words it contains; amounts, dates and names stay intact because we only ever
-select whole sentences of the original text, never rewrite them.
+question's key words it uses and whether it holds the kind of thing asked for (an amount, a
+duration, a name: retrieval/answer/asks.py, the signals abstention reads too). Amounts, dates
+and names stay intact because we only ever select whole sentences, never rewrite them.
 """
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
+from retrieval.answer.asks import asked, coverage, holds
 from retrieval.embedding.cache import SentenceVectors
 from retrieval.text.chunking import split_sentences
-from retrieval.text.words import NOT_CONTENT
+from retrieval.text.danish import Compounds
 
 # Weights against cosine similarity, chosen on the development set (see README).
 OVERLAP_WEIGHT = 0.2
 SHAPE_WEIGHT = 0.03
 MAX_ALONE_WORDS = 40  # a sentence this long is answer enough on its own
 MIN_WORDS = 12  # fewer words than this rarely answer anything
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def _content_words(text: str) -> set[str]:
-    """Words that say what is asked; place names only say where, and every sentence of a
-    town's document shares them."""
-    from retrieval.text.places import strip_places
-
-    words = _WORD.findall(strip_places(text).casefold())
-    return {w for w in words if w not in NOT_CONTENT and len(w) > 1}
-
-
-def overlap(question: str, sentence: str) -> float:
-    """Share of the question's content words found in the sentence, prefix-matched (≥ 5 letters)
-    so Danish inflections ('fokusområder' ~ 'fokusområderne') still count."""
-    q = _content_words(question)
-    if not q:
-        return 0.0
-    s = _content_words(sentence)
-    found = 0
-    for w in q:
-        if w in s or (len(w) >= 5 and any(t.startswith(w[:5]) for t in s)):
-            found += 1
-    return found / len(q)
-
-
-_NUMBER_Q = re.compile(
-    r"\b(hvor (mange|meget|stor|store|lang|længe)|how (much|many|long)|beløb|antal|procent)\b"
-)
-_DATE_Q = re.compile(r"\b(hvornår|hvilket år|hvilke år|when|which year)\b")
-# "who" in Danish grammar: hvem/hvis, or hvilken/hvilket/hvilke before a noun for a person or a
-# body (a society, council, committee, organisation, chair, mayor, supplier…).
-_WHO_Q = re.compile(
-    r"\b(hvem|hvis|who|whose|(hvilken|hvilket|hvilke|which) (\w+ )?(forening\w*|organisation\w*|"
-    r"råd\w*|udvalg\w*|formand\w*|forkvinde\w*|borgmester\w*|politiker\w*|parti\w*|"
-    r"leverandør\w*|aktør\w*|partner\w*|myndighed\w*|forvaltning\w*|afdeling\w*|person\w*|"
-    r"medlem\w*|minister\w*|institution\w*|virksomhed\w*))\b"
-)
-_DATE = re.compile(
-    r"\b(19|20)\d\d\b|\b(januar|februar|marts|april|maj|juni|juli|august|september|oktober|"
-    r"november|december)\b", re.IGNORECASE,
-)
-_NAME = re.compile(r"\b[A-ZÆØÅ][a-zæøå]+ [A-ZÆØÅ][a-zæøå]+")
-
-
-def answer_shape(question: str, sentence: str) -> float:
-    """1.0 when the sentence holds what the question asks for: an amount for 'hvor mange', a
-    date for 'hvornår', a name for 'hvem'. Cheap, and it is what separates the one sentence
-    with the figure from its neighbours that only talk about the topic."""
-    q = question.casefold()
-    if _NUMBER_Q.search(q):
-        return 1.0 if re.search(r"\d", sentence) else 0.0
-    if _DATE_Q.search(q):
-        return 1.0 if _DATE.search(sentence) else 0.0
-    if _WHO_Q.search(q):
-        return 1.0 if _NAME.search(sentence) else 0.0
-    return 0.0
-
-
 def best_sentences(
     question: str,
     text: str,
     query_vector: np.ndarray | None = None,
     vectors: SentenceVectors | None = None,
     title: str = "",
+    compounds: Compounds | None = None,
 ) -> str:
     """The answering sentence and its best neighbour ("the sentence or two").
 
@@ -95,8 +37,10 @@ def best_sentences(
     if not parts:
         return ""
     candidates = [i for i, s in enumerate(parts) if s.strip() != title.strip()] or [0]
+    ask = asked(question, compounds)
     scores = np.array([
-        OVERLAP_WEIGHT * overlap(question, s) + SHAPE_WEIGHT * answer_shape(question, s)
+        OVERLAP_WEIGHT * coverage(ask, s, compounds)
+        + SHAPE_WEIGHT * float(ask.shape is not None and holds(ask.shape, s))
         for s in parts
     ])
     if query_vector is not None and vectors is not None:

@@ -1,0 +1,100 @@
+"""`python -m evaluation crossval`: the held-out-by-town figures, the ablation, and the fitted rule.
+
+Asks every labelled question (by default the gold set and the towns set) once through the
+product over the whole corpus, then cross-validates by town (evaluation/crossval.py). With
+`--write`, the abstention rule and fusion weight are finally fitted on all towns and saved to
+retrieval/answer/abstention.json, which the product loads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from evaluation.crossval import (
+    WEIGHTS,
+    ablation,
+    ask_all,
+    crossvalidate,
+    in_sample,
+    reciprocal_rank,
+)
+from evaluation.gold import GOLD, load_gold
+from retrieval.answer.abstain import FEATURES, PARAMS, Abstainer, fit
+
+TOWNS = GOLD.with_name("towns.jsonl")
+SIGNALS = FEATURES  # every signal: the ablation shows what each adds
+ALLOWED_WRONG = 0.10  # chosen by cross-validation (README, "Abstention")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m evaluation crossval", description=__doc__)
+    ap.add_argument("--questions", nargs="+", type=Path, default=[GOLD, TOWNS])
+    ap.add_argument("--corpus", type=Path, default=Path("corpus"))
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--features", default=",".join(SIGNALS),
+                    help=f"abstention signals, comma-separated, from {', '.join(FEATURES)}")
+    ap.add_argument("--allowed-wrong", type=float, default=ALLOWED_WRONG,
+                    help="share of training unanswerables the threshold may let through")
+    ap.add_argument("--ablation", action="store_true", help="also leave each signal out")
+    ap.add_argument("--write", type=Path, nargs="?", const=PARAMS, default=None,
+                    help="fit on every town and save the rule (default path: the product's)")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ns = parser().parse_args(argv)
+    features = [f for f in ns.features.split(",") if f]
+    unknown = [f for f in features if f not in FEATURES]
+    if unknown:
+        print(f"error: unknown signal(s) {unknown}; choose from {', '.join(FEATURES)}",
+              file=sys.stderr)
+        return 1
+    questions = [q for path in ns.questions for q in load_gold(path)]
+    start = time.perf_counter()
+    asked = _ask(questions, ns.corpus)
+    report: dict[str, Any] = {
+        "questions": [p.name for p in ns.questions], "towns": len({a.town for a in asked}),
+        "features": features, "allowed_wrong": ns.allowed_wrong, "folds": ns.folds,
+        "held_out_towns": crossvalidate(asked, ns.folds, features, ns.allowed_wrong),
+    }
+    seeds = [a for a in asked if a.question.id.startswith("g")]
+    report["seed_documents_held_out"] = crossvalidate(seeds, ns.folds, features,
+                                                      ns.allowed_wrong) if seeds else {}
+    if ns.ablation:
+        report["ablation"] = ablation(asked, ns.folds, features, ns.allowed_wrong)
+    usable = [a for a in asked if a.evidence is not None]
+    rule = fit([a.evidence for a in usable], [a.question.answerable for a in usable],  # type: ignore[misc]
+               features, allowed_wrong=ns.allowed_wrong)
+    answerable = [a for a in asked if a.question.answerable]
+    weight = max(WEIGHTS, key=lambda w: (sum(reciprocal_rank(a, w) for a in answerable),
+                                         -abs(w - 0.6)))
+    report["in_sample"] = in_sample(asked, rule, weight)
+    report["fusion_weight"] = weight
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    print(f"({time.perf_counter() - start:.0f} s)", file=sys.stderr)
+    if ns.write:
+        fitted = {k: v for k, v in report.items() if k != "ablation"}
+        Abstainer(rule.weights, rule.bias, {**fitted, "fitted": time.strftime("%Y-%m-%d")}
+                  ).save(ns.write)
+        print(f"wrote {ns.write}", file=sys.stderr)
+    return 0
+
+
+def _ask(questions: list[Any], corpus: Path) -> list[Any]:
+    from retrieval.answer.assistant import Assistant
+    from retrieval.indexing.build import build
+
+    with tempfile.TemporaryDirectory(prefix="sporg-crossval-") as tmp:
+        build(corpus, Path(tmp) / "index", show_progress=False)
+        assistant = Assistant.load(Path(tmp) / "index")
+        return ask_all(assistant, questions)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""What a question asks for, read from Danish question grammar, and whether a text holds it.
+
+A passage about the right topic is not yet an answer: "Hvor lang er ventetiden på et botilbud?"
+is answered by a duration, "Hvem er formand?" by a name, "Hvad koster en plejebolig?" by an
+amount. Abstention and highlighting both ask the same two things of the text they would cite:
+does it hold that kind of thing, and does it use the question's own key words (stems and
+compound parts, so "botilbudspladser" meets "botilbud")? Every pattern here is grammar or
+ordinary vocabulary (question words, units, month names), never one document's wording.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from retrieval.text.danish import Compounds, word_terms, words
+from retrieval.text.places import strip_places
+from retrieval.text.words import NOT_CONTENT
+
+AMOUNT, COUNT, DURATION, DATE, PERSON, PERCENT = (
+    "amount", "count", "duration", "date", "person", "percent")
+
+_Q = {  # first match wins: the more specific questions come first
+    PERCENT: r"hvor (mange|stor(e)?) (procent|pct|andel)|hvilken andel|what (share|percentage)",
+    AMOUNT: (r"hvor (mange|meget) (penge|kroner|kr|mio|millioner|mia)|hvad koster|hvad (kostede|"
+             r"koster)|hvor (meget|mange) (koster|kostede|bruger|brugte|bruges|får|fik|gives|"
+             r"giver|afsætter|afsatte|afsættes|sparer|spares|investerer|tilføres|bevilger|"
+             r"bevilges|bevilgede)|hvor stort (er|var|bliver)? ?(budget|beløb|tilskud)\w*|"
+             r"hvor (store|stort) (er|var)? ?(udgift|besparelse|ramme)\w*|hvad (er|var|bliver) "
+             r"(prisen|budgettet|beløbet|tilskuddet|egenbetalingen|udgiften)|how much"),
+    DURATION: (r"hvor (lang|lange|længe)|hvor lang tid|ventetid\w*|how long|hvor mange "
+               r"(dage|uger|måneder|år|timer)"),
+    DATE: (r"hvornår|hvilken dato|hvilket år|hvilken måned|hvilke år|fra hvilket år|"
+           r"when|which year|what date"),
+    COUNT: r"hvor mange|how many|antal(let)?",
+    PERSON: (r"hvem|hvis|who|whose|(hvilken|hvilket|hvilke|which) (\w+ )?(forening\w*|"
+             r"organisation\w*|råd\w*|udvalg\w*|formand\w*|forkvinde\w*|borgmester\w*|"
+             r"politiker\w*|parti\w*|leverandør\w*|aktør\w*|partner\w*|myndighed\w*|"
+             r"forvaltning\w*|afdeling\w*|person\w*|medlem\w*|minister\w*|institution\w*|"
+             r"virksomhed\w*)"),
+}
+_QUESTION = {shape: re.compile(rf"\b({pattern})\b") for shape, pattern in _Q.items()}
+# Words that only say which kind of thing is asked for; the rest of the question says what about.
+_CUES = frozenset("""
+    hvor hvad hvem hvis hvilken hvilket hvilke hvornår hvordan hvorfor mange meget lang lange
+    længe stor store stort koster kostede antal andel procent pct tid dato when which what who
+    how much many long kommune kommunen kommunens
+""".split())  # noqa: SIM905
+
+_NUMBER = r"\d+(?:[.,]\d+)*"
+_NUMBER_WORDS = (r"en|et|én|ét|to|tre|fire|fem|seks|syv|otte|ni|ti|elleve|tolv|tyve|tredive|"
+                 r"fyrre|halvtreds|hundrede|tusind|halvt|halvandet|nogle")
+_HOLDS = {
+    AMOUNT: rf"{_NUMBER}\s*(kr\b|kroner|mio|mia|millioner|milliarder|mill\b|tusind|dkk)|kr\.?\s*"
+            rf"{_NUMBER}",
+    PERCENT: rf"{_NUMBER}\s*(%|pct|procent)",
+    DURATION: rf"\b({_NUMBER}|{_NUMBER_WORDS})\s+(\w+\s+)?(dag|døgn|uge|måned|år|time|minut)"
+              r"\w*|\b(dag|uge|måned|år)lig\w*",
+    DATE: r"\b(19|20)\d\d\b|\b(januar|februar|marts|april|maj|juni|juli|august|september|"
+          r"oktober|november|december)\b|\b\d{1,2}\.\s?\d{1,2}\.",
+    COUNT: rf"\d|\b({_NUMBER_WORDS})\b",
+}
+_HOLDS_RE = {shape: re.compile(pattern, re.IGNORECASE) for shape, pattern in _HOLDS.items()}
+# A person or a body: two capitalised words, or one capitalised word inside a sentence.
+_NAME = re.compile(r"\b[A-ZÆØÅ][a-zæøå]+[ -][A-ZÆØÅ][a-zæøå]+|(?<=[a-zæøå,] )[A-ZÆØÅ][a-zæøå]{2,}")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+@dataclass(frozen=True)
+class Ask:
+    """The kind of thing asked for (None: a goal, a plan, a description), the years named,
+    and the question's key words as index terms (first the word's stem, then its parts)."""
+
+    shape: str | None
+    years: tuple[str, ...]
+    terms: tuple[tuple[str, ...], ...]
+
+
+def asked(question: str, compounds: Compounds | None = None) -> Ask:
+    q = question.casefold()
+    shape = next((s for s, pattern in _QUESTION.items() if pattern.search(q)), None)
+    content = [w for w in words(strip_places(question))
+               if w not in _CUES and w not in NOT_CONTENT and not w.isdigit() and len(w) > 1]
+    terms = tuple(dict.fromkeys(t for w in content if (t := tuple(word_terms(w, compounds)))))
+    return Ask(shape, tuple(_YEAR.findall(question)), terms)
+
+
+def holds(shape: str | None, text: str) -> bool:
+    """Whether the text holds a thing of that kind (any text holds "no particular kind")."""
+    if shape is None:
+        return True
+    if shape == PERSON:
+        return bool(_NAME.search(text))
+    return bool(_HOLDS_RE[shape].search(text))
+
+
+def coverage(ask: Ask, text: str, compounds: Compounds | None = None) -> float:
+    """Share of the question's key words the text uses, each weighted by how rare it is in the
+    corpus (a word the corpus never uses weighs most: it is what the question is about). A word
+    counts when the text has its stem, or at least half of its compound parts
+    ("botilbudspladser": botilbud + plads)."""
+    if not ask.terms:
+        return 1.0
+    found = {t for w in words(text) for t in word_terms(w, compounds)}
+    counts = compounds.stem_counts if compounds is not None else {}
+    hit = total = 0.0
+    for terms in ask.terms:
+        weight = 1.0 / math.log(2.0 + counts.get(terms[0], 0))
+        total += weight
+        if terms[0] in found:
+            hit += weight
+        elif len(terms) > 1:
+            share = sum(p in found for p in terms[1:]) / len(terms[1:])
+            hit += weight * share if share >= 0.5 else 0.0
+    return hit / total
+
+
+def best_holding(ask: Ask, sentences: list[str], compounds: Compounds | None = None) -> float:
+    """The best coverage among sentences that hold what is asked for (0 when none does): the
+    thing asked for and the words it is asked about, in one sentence."""
+    return max((coverage(ask, s, compounds) for s in sentences if holds(ask.shape, s)),
+               default=0.0)
