@@ -3,6 +3,8 @@
   run      [--questions FILE | --beir DIR] [--retriever dense|bm25|hybrid|all] [--k 10]
            [--limit N] [--json] [--out reports]
   compare  [REPORT_DIR]   re-read a report's records and qrels; side by side with significance
+  figures  [--corpus corpus] [--extra DIR] [--json] [--misses]   figure extraction against
+           evaluation/data/figures.jsonl: precision, recall, "what" accuracy per document set
 """
 
 from __future__ import annotations
@@ -130,6 +132,24 @@ def cmd_compare(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_figures(ns: argparse.Namespace) -> int:
+    from evaluation.figures import evaluate
+
+    scores, misses = evaluate(ns.corpus, ns.extra or None)
+    if ns.json:
+        for s in scores:
+            print(json.dumps(s.to_json(), ensure_ascii=False))
+    else:
+        print(f"{'set':13} {'docs':>4} {'labels':>6} {'found':>5} {'matched':>7} "
+              f"{'precision':>9} {'recall':>6} {'what':>6}")
+        for s in scores:
+            print(f"{s.name:13} {s.documents:4} {s.labels:6} {s.extracted:5} {s.matched:7} "
+                  f"{s.precision:9.3f} {s.recall:6.3f} {s.what:6.3f}")
+    if ns.misses:
+        print("\n".join(misses), file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m evaluation", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -151,6 +171,13 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("report", nargs="?", default=f"reports/{LATEST}")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_compare)
+    f = sub.add_parser("figures", help="precision/recall of figure extraction (Nøgletal)")
+    f.add_argument("--corpus", default="corpus", help="seed corpus folder")
+    f.add_argument("--extra", default="/work/shared/corpus-extra",
+                   help="a further corpus folder scored separately ('' for none)")
+    f.add_argument("--json", action="store_true", help="one JSON object per set")
+    f.add_argument("--misses", action="store_true", help="list misses and extras on stderr")
+    f.set_defaults(func=cmd_figures)
     return ap
 
 
