@@ -97,7 +97,7 @@ def extract(passages: Iterable[Passage]) -> list[Figure]:
 
 def sorted_figures(figures: Iterable[Figure]) -> list[Figure]:
     """The stored order: by document, passage and place, so update and build agree."""
-    return sorted(figures, key=lambda f: (f.document_id, f.passage_id, f.text, f.start))
+    return sorted(figures, key=lambda f: (f.document_id, f.passage_id))  # stable: reading order
 
 
 def to_lines(figures: Sequence[Figure]) -> bytes:
