@@ -16,6 +16,7 @@ from retrieval.answer.assistant import (
     BadQuestion,
     validate_question,
 )
+from retrieval.figures_cli import figures_command
 from retrieval.indexing.build import build
 from retrieval.indexing.status import is_current
 from retrieval.indexing.store import IndexUnusable
@@ -237,26 +238,6 @@ def cmd_list(ns: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_figures(ns: argparse.Namespace) -> int:
-    """Nøgletal from the index folder: every figure, filtered, one line (or JSON object) each."""
-    from retrieval.indexing.figures import FIGURES_FILE, read_figures, select
-    from retrieval.indexing.store import read_manifest
-
-    try:
-        manifest = read_manifest(ns.index)
-    except IndexUnusable as exc:
-        return _fail(str(exc), ns.json)
-    if FIGURES_FILE not in manifest.get("files", {}):
-        return _fail(f"{ns.index}/ has no figures yet: run `python -m retrieval build`", ns.json)
-    for f in select(read_figures(ns.index), ns.municipality, ns.kind, ns.query, ns.unit):
-        if ns.json:
-            print(json.dumps(f.to_json(), ensure_ascii=False))
-        else:
-            print(f"{f.shown:>18}  {f.what[:40]:40}  {f.municipality} · {f.title} · {f.period}"
-                  f"  [{f.passage_id}]")
-    return 0
-
-
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m retrieval", description=__doc__)
     sub = ap.add_subparsers(dest="command", required=True)
@@ -279,14 +260,7 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--compare", default=None, metavar="A,B,…",
                    help="2-4 municipalities: the question answered once per town")
     a.set_defaults(func=cmd_ask)
-    f = sub.add_parser("figures", help="every amount and count in the corpus (Nøgletal)")
-    f.add_argument("--index", default="index")
-    f.add_argument("--municipality", default=None, help="only this municipality's figures")
-    f.add_argument("--kind", default=None, help="only documents of this type (e.g. budget)")
-    f.add_argument("--query", default=None, help="words the figure's phrase or sentence holds")
-    f.add_argument("--unit", default=None, help="kr., pct., antal, år, måneder, dage …")
-    f.add_argument("--json", action="store_true", help="one JSON object per figure per line")
-    f.set_defaults(func=cmd_figures)
+    figures_command(sub)
     _corpus_commands(sub)
     return ap
 
