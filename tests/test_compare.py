@@ -74,7 +74,7 @@ def test_chat_shows_towns_side_by_side(feedback_db: Path) -> None:
     at.chat_input(key="question").set_value(
         "sammenlign Sønderborg og Aalborg om hvor mange penge der bruges på udsatte").run()
     assert not at.exception
-    assert [s.value for s in at.subheader] == ["Sønderborg", "Aalborg"]
+    assert [s.value for s in at.header] == ["Sønderborg", "Aalborg"]
     shown = [str(m.value) for m in at.markdown]
     assert any("Det står ikke i dokumenterne fra Aalborg" in m for m in shown)
     assert any("Sønderborg Kommune" in m and "Kilde" in m for m in shown)
@@ -88,7 +88,7 @@ def test_compare_page(feedback_db: Path) -> None:
     at.text_input(key="compare-question").input("Hvad bruger udvalget penge på?")
     at.button(key="compare-search").click().run()
     assert not at.exception
-    assert [s.value for s in at.subheader] == ["Sønderborg", "København"]
+    assert [s.value for s in at.header] == ["Sønderborg", "København"]
     copy = at.code[0].value
     assert copy.startswith("Sønderborg: ") and "\nKøbenhavn: " in copy and "Kilde:" in copy
     at.multiselect(key="compare-towns").set_value(["Sønderborg"])

@@ -36,7 +36,7 @@ def show_columns(columns: Sequence[TownAnswer]) -> None:
     """One column per town: its sentence, its excerpt with the sentence marked, its source."""
     for column, place in zip(columns, st.columns(len(columns)), strict=True):
         with place:
-            st.subheader(column.town)
+            st.header(column.town)  # h2 under the page's h1: no heading level skipped
             answer = column.answer
             if answer.answered and answer.hits:
                 hit = answer.hits[0]

@@ -116,7 +116,8 @@ def read_figures(folder: Path | str) -> list[Figure]:
 
 def select(figures: Iterable[Figure], municipality: str | None = None, kind: str | None = None,
            query: str | None = None, unit: str | None = None) -> list[Figure]:
-    """Figures matching every filter given; the query matches stems of what, sentence, title."""
+    """Figures matching every filter given; the query matches stems of what, sentence, title,
+    municipality and committee (a citizen may type the town in the search box)."""
     stems = {stem(w) for w in (query or "").casefold().split() if w}
     out = []
     for f in figures:
@@ -128,7 +129,8 @@ def select(figures: Iterable[Figure], municipality: str | None = None, kind: str
             continue
         if stems:
             words = {stem(w.strip(".,:;()»«\"")) for w in
-                     f"{f.what} {f.text} {f.title}".casefold().split()}
+                     f"{f.what} {f.text} {f.title} {f.municipality} {f.committee}"
+                     .casefold().split()}
             if not stems <= words:
                 continue
         out.append(f)
