@@ -42,8 +42,9 @@ frame = view.table(rows)
 event = st.dataframe(
     view.styled(frame), key="figures-table", on_select="rerun", selection_mode="multi-row",
     hide_index=True, width="stretch",
-    column_config={"Tal": st.column_config.Column("Tal", help="Beløb i kroner, procent, antal "
-                                                  "eller varighed")},
+    column_config={"Tal": st.column_config.Column("Tal", width="medium", help="Beløb i kroner, "
+                                                  "procent, antal eller varighed"),
+                   "Hvad": st.column_config.Column("Hvad", width="large")},
 )
 st.download_button("Hent tabellen som CSV", view.csv_bytes(rows), file_name="noegletal.csv",
                    mime="text/csv", key="figures-csv")

@@ -87,7 +87,10 @@ def chart_data(rows: Sequence[Figure]) -> tuple[pd.DataFrame | None, str]:
     labels = [f"{f.municipality}: {f.what or f.title} ({format_value(f.value, f.unit)})"
               for f in rows]
     name = UNIT_NAMES.get(unit, unit)
-    return pd.DataFrame({name: [f.value for f in rows]}, index=labels), name
+    values = [f.value for f in rows]
+    if unit == "kr." and max(values) >= 1e6:  # an axis of "40,000,000" reads badly: millions
+        name, values = "Mio. kr.", [v / 1e6 for v in values]
+    return pd.DataFrame({name: values}, index=labels), name
 
 
 def marked_passage(f: Figure, passage_text: str) -> str:
