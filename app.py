@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from ui import app_support as support
+from ui import compare_view
 from ui.page import danish_page
 from ui.read_aloud import read_aloud
 from ui.render import citation, document_view, escape, marked_excerpt, spoken_answer
@@ -39,6 +40,11 @@ def show_answer(answer: dict[str, Any]) -> None:
         )
     if answer["error"]:
         st.warning(answer["error"])
+        return
+    if answer.get("columns"):  # "sammenlign A og B om …": the towns side by side
+        st.markdown(escape(answer["message"]))
+        compare_view.show_columns(answer["columns"])
+        support.feedback_widget(answer, mode="borger")
         return
     if answer["rewritten"]:
         st.markdown(f"*Jeg søgte på:* »{escape(answer['question'])}«")

@@ -5,6 +5,8 @@
   compare  [REPORT_DIR]   re-read a report's records and qrels; side by side with significance
   crossval [--questions FILES] [--folds 5] [--ablation] [--write]
            held-out-by-town figures and the fitted abstention rule (evaluation/trust.py)
+  figures  [--corpus corpus] [--json] [--misses]   figure extraction against
+           evaluation/data/figures.jsonl: precision, recall, "what" accuracy per document set
 """
 
 from __future__ import annotations
@@ -132,6 +134,24 @@ def cmd_compare(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_figures(ns: argparse.Namespace) -> int:
+    from evaluation.figures import evaluate
+
+    scores, misses = evaluate(ns.corpus)
+    if ns.json:
+        for s in scores:
+            print(json.dumps(s.to_json(), ensure_ascii=False))
+    else:
+        print(f"{'set':13} {'docs':>4} {'labels':>6} {'found':>5} {'matched':>7} "
+              f"{'precision':>9} {'recall':>6} {'what':>6}")
+        for s in scores:
+            print(f"{s.name:13} {s.documents:4} {s.labels:6} {s.extracted:5} {s.matched:7} "
+                  f"{s.precision:9.3f} {s.recall:6.3f} {s.what:6.3f}")
+    if ns.misses:
+        print("\n".join(misses), file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m evaluation", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -153,6 +173,11 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("report", nargs="?", default=f"reports/{LATEST}")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_compare)
+    f = sub.add_parser("figures", help="precision/recall of figure extraction (Nøgletal)")
+    f.add_argument("--corpus", default="corpus", help="seed corpus folder")
+    f.add_argument("--json", action="store_true", help="one JSON object per set")
+    f.add_argument("--misses", action="store_true", help="list misses and extras on stderr")
+    f.set_defaults(func=cmd_figures)
     return ap
 
 

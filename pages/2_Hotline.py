@@ -6,7 +6,9 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from retrieval.answer.assistant import Assistant
+from retrieval.answer.compare import comparison_text
 from ui import app_support as support
+from ui import compare_view
 from ui.page import danish_page
 from ui.read_aloud import read_aloud
 from ui.render import citation, escape, plain_citation, spoken_answer
@@ -34,7 +36,8 @@ def search(assistant: Assistant) -> None:
 
 st.title("Hotline")
 st.write(
-    "Skriv spørgsmålet og tryk Enter. Kopiér svaret med kilden til en e-mail, eller læs det op."
+    "Skriv spørgsmålet og tryk Enter. Kopiér svaret med kilden til en e-mail, eller læs det op. "
+    "Skriv »sammenlign Randers og Aalborg om hjemløse« for at se kommuner side om side."
 )
 
 with st.form("hotline", border=False, enter_to_submit=True):
@@ -62,6 +65,12 @@ if answer is not None:
     hits = answer["hits"]
     if answer["error"]:
         st.warning(answer["error"])
+    elif answer.get("columns"):  # "sammenlign A og B om …"
+        st.header("Sammenligning")
+        st.write("Kopiér sammenligningen med alle kilder (knappen øverst til højre i feltet):")
+        st.code(comparison_text(answer["columns"]), language=None, wrap_lines=True)
+        compare_view.show_columns(answer["columns"])
+        hits = []
     elif answer["answered"] and hits:
         st.header("Svar")
         st.markdown(f"**{escape(hits[0].highlight or hits[0].passage.title)}**")

@@ -16,6 +16,7 @@ from retrieval.answer.assistant import (
     BadQuestion,
     validate_question,
 )
+from retrieval.figures_cli import figures_command
 from retrieval.indexing.build import build
 from retrieval.indexing.status import is_current
 from retrieval.indexing.store import IndexUnusable
@@ -68,6 +69,8 @@ def cmd_ask(ns: argparse.Namespace) -> int:
         assistant = Assistant.load(ns.index, model=ns.model)
     except (IndexUnusable, CorpusError) as exc:
         return _fail(str(exc), ns.json)
+    if ns.compare:
+        return _compare(assistant, ns)
     status = 0
     for question in _questions(ns.question, sys.stdin):
         try:
@@ -82,6 +85,29 @@ def cmd_ask(ns: argparse.Namespace) -> int:
         else:
             _print_answer(answer, sys.stdout)
             sys.stdout.flush()
+    return status
+
+
+def _compare(assistant: Assistant, ns: argparse.Namespace) -> int:
+    """`ask --compare A,B,…`: each question once per town, one contract object per town."""
+    from retrieval.answer.compare import compare, towns_in
+
+    towns = towns_in(ns.compare)
+    status = 0
+    for question in _questions(ns.question, sys.stdin):
+        try:
+            columns = compare(assistant, question, towns, k=ns.k, retriever=ns.retriever,
+                              kind=ns.kind)
+        except (BadQuestion, ValueError) as exc:
+            status = 1
+            _fail(str(exc), ns.json, question)
+            continue
+        for column in columns:
+            if ns.json:
+                print(json.dumps(column.to_json(), ensure_ascii=False), flush=True)
+            else:
+                sys.stdout.write(f"== {column.town} ==\n")
+                _print_answer(column.answer, sys.stdout)
     return status
 
 
@@ -239,7 +265,10 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--retriever", default=DEFAULT_RETRIEVER)
     a.add_argument("--municipality", default=None, help="only this municipality's documents")
     a.add_argument("--kind", default=None, help="only documents of this type (e.g. budget)")
+    a.add_argument("--compare", default=None, metavar="A,B,…",
+                   help="2-4 municipalities: the question answered once per town")
     a.set_defaults(func=cmd_ask)
+    figures_command(sub)
     _corpus_commands(sub)
     return ap
 

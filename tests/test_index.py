@@ -11,6 +11,7 @@ import pytest
 
 from retrieval.answer.assistant import Assistant
 from retrieval.indexing.build import build
+from retrieval.indexing.figures import FIGURES_FILE
 from retrieval.indexing.status import is_current
 from retrieval.indexing.store import (
     BM25_DIR,
@@ -35,6 +36,7 @@ def _copy(index: Path, tmp_path: Path) -> Path:
 def test_build_writes_named_files_and_a_complete_manifest(mini_index: Path, embedder) -> None:  # type: ignore[no-untyped-def]
     assert sorted(p.name for p in mini_index.iterdir()) == [
         BM25_DIR,
+        FIGURES_FILE,
         FAISS_FILE,
         MANIFEST_FILE,
         PASSAGES_FILE,
@@ -48,7 +50,8 @@ def test_build_writes_named_files_and_a_complete_manifest(mini_index: Path, embe
     assert manifest["documents"] == 2
     assert sorted(manifest["sources"]) == ["aaby-budget-2024", "oelund-plan-2023-2026"]
     assert sum(r["passages"] for r in manifest["sources"].values()) == manifest["passages"]
-    assert {f"{BM25_DIR}/words.json", FAISS_FILE, PASSAGES_FILE} <= set(manifest["files"])
+    assert {f"{BM25_DIR}/words.json", FAISS_FILE, PASSAGES_FILE, FIGURES_FILE} <= set(
+        manifest["files"])
     assert len(manifest["corpus_hash"]) == 16
     lines = (mini_index / PASSAGES_FILE).read_text(encoding="utf-8").splitlines()
     assert len(lines) == manifest["passages"]

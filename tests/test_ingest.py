@@ -18,6 +18,7 @@ from retrieval.answer.assistant import Assistant
 from retrieval.cli import main
 from retrieval.indexing import build as indexing
 from retrieval.indexing import store as index_store
+from retrieval.indexing.figures import read_figures
 from retrieval.indexing.lexical_index import LexicalIndex
 from retrieval.indexing.status import is_current
 from retrieval.indexing.store import IndexUnusable, load_index, read_manifest
@@ -323,6 +324,16 @@ def test_incremental_update_gives_the_results_of_a_full_rebuild(workspace, files
     assert sorted(p.id for p in a.passages) == sorted(p.id for p in b.passages)
     for key in ("corpus_hash", "sources", "passages", "index_type"):
         assert read_manifest(index)[key] == read_manifest(full)[key]
+    # Nøgletal: the update kept unchanged documents' figures and read only the fresh passages,
+    # yet wrote the very file a full build writes (and the manifest's checksum of it).
+    assert (index / "figures.jsonl").read_bytes() == (full / "figures.jsonl").read_bytes()
+    assert read_manifest(index)["files"]["figures.jsonl"] == \
+        read_manifest(full)["files"]["figures.jsonl"]
+    updated = read_figures(index)
+    assert {f.document_id for f in updated} >= {"boegely-aeldrepolitik", "noerrely-strategi"}
+    assert not any(f.document_id == "aaby-budget-2024" for f in updated)
+    assert any(f.value == 20 and f.unit == "antal" and "botilbudspladser" in f.what
+               for f in updated)
     for question in QUESTIONS:
         for retriever in ("dense", "bm25", "hybrid"):
             hits_a = a.retrievers[retriever].search(question, 5)

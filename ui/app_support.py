@@ -20,6 +20,7 @@ import streamlit as st
 
 from retrieval.answer import messages
 from retrieval.answer.assistant import Assistant, BadQuestion
+from retrieval.answer.compare import parse_request
 from retrieval.answer.followup import resolve
 from retrieval.feedback import FeedbackStore, default_path
 from retrieval.indexing.build import build
@@ -238,6 +239,11 @@ def reply(
     """
     started = time.perf_counter()
     cleaned = redact_report(typed)
+    request = parse_request(cleaned.text)
+    if request is not None:  # "sammenlign Randers og Aalborg om hjemløse"
+        from ui.compare_view import chat_comparison
+
+        return chat_comparison(assistant, cleaned.text, cleaned.found, request, kind, started)
     question = resolve(cleaned.text, previous)
     result = safe_ask(assistant, question, k=k, municipality=municipality or None,
                       kind=kind or None)

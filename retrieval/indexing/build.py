@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from retrieval.embedding.model import Embedder, get_embedder
+from retrieval.indexing.figures import FIGURES_FILE, extract, read_figures, sorted_figures
 from retrieval.indexing.folder import writing
 from retrieval.indexing.lexical_index import LexicalIndex
 from retrieval.indexing.store import (
@@ -166,7 +167,8 @@ def _full(cm: catalog.Catalog, prints: Fingerprints, index_dir: Path | str,
     sources.update({i: _skipped(prints[i], why) for i, why in skipped.items()})
     sources = {e["id"]: sources[e["id"]] for e in cm.entries}
     save_index(index_dir, passages, id_map, LexicalIndex.build(passages), embedder.model_id,
-               changes.corpus_hash(cm, changes.source_hashes(prints)), _extra(cm, sources))
+               changes.corpus_hash(cm, changes.source_hashes(prints)), _extra(cm, sources),
+               figures=extract(passages))
     return read_manifest(index_dir)
 
 
@@ -201,8 +203,13 @@ def _incremental(cm: catalog.Catalog, prints: Fingerprints, stored: StoredIndex,
     sources.update({i: _skipped(prints[i], why) for i, why in skipped.items()})
     # Manifest order, with the fingerprints' current stat (a touched, unchanged file).
     sources = {e["id"]: {**sources[e["id"]], **prints[e["id"]]} for e in cm.entries}
+    # Figures of unchanged documents are kept; only fresh passages are read for new ones.
+    if FIGURES_FILE in stored.manifest.get("files", {}):
+        kept = [f for f in read_figures(index_dir) if f.document_id not in drop]
+    else:  # an index from before figures: read the kept passages once
+        kept = extract(stored.passages.taken(keep))
     save_index(index_dir, passages, id_map, lexical, embedder.model_id, corpus_hash,
-               _extra(cm, sources))
+               _extra(cm, sources), figures=sorted_figures(kept + extract(fresh)))
     return UpdateReport(added, changed, removed, len(fresh), manifest=read_manifest(index_dir))
 
 

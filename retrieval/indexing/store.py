@@ -5,6 +5,7 @@ index/
                    exact flat or an HNSW index, in passage order
   passages.jsonl   one passage per line, in vector order
   bm25/            the lexical index (retrieval/indexing/lexical_index.py)
+  figures.jsonl    every amount and count, cited (retrieval/indexing/figures.py)
   manifest.json    model, dimension, index type, corpus hash, per-document hashes, format
                    version, each file's size and SHA-256 (loading checks every size and the
                    checksums of small files; `damaged_files(full=True)` checks them all)
@@ -29,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from retrieval.indexing.figures import FIGURES_FILE, Figure, to_lines
 from retrieval.indexing.folder import (
     recover,
     sealed,
@@ -91,6 +93,7 @@ def save_index(
     model_id: str,
     corpus_hash: str,
     extra: dict[str, Any] | None = None,
+    figures: Sequence[Figure] | None = None,
 ) -> Path:
     """Write into a temporary sibling folder, then swap it in with renames.
 
@@ -116,6 +119,9 @@ def save_index(
         lexical.save(tmp / BM25_DIR)
         lexical_files = sorted(f"{BM25_DIR}/{p.name}" for p in (tmp / BM25_DIR).iterdir())
         names = [FAISS_FILE, PASSAGES_FILE, *lexical_files]
+        if figures is not None:
+            (tmp / FIGURES_FILE).write_bytes(to_lines(figures))
+            names.append(FIGURES_FILE)
         with ThreadPoolExecutor(max_workers=3) as pool:  # every file synced before the swap
             digests = dict(zip(names, pool.map(lambda name: sealed(tmp / name), names),
                                strict=True))

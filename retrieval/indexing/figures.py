@@ -1,0 +1,137 @@
+"""Nøgletal: every figure in the corpus as a cited record, stored in the index folder.
+
+figures.jsonl holds one Figure per line, sorted by passage and place, written with the index
+(listed and checksummed in manifest.json) so that the table, the CLI and the page read the same
+figures the citations come from. A build extracts them from every passage; an update keeps the
+figures of unchanged documents and extracts only the fresh passages, and because the file is
+sorted the two give the same bytes (tests/test_figures.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from retrieval.text.chunking import split_sentences
+from retrieval.text.danish import stem
+from retrieval.text.figures import figures_in_sentence
+from retrieval.types import Passage
+
+FIGURES_FILE = "figures.jsonl"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure with everything a citation needs; ``start``/``end`` mark it in ``text``."""
+
+    value: float
+    unit: str
+    what: str
+    text: str  # the sentence it stands in
+    start: int
+    end: int
+    municipality: str
+    committee: str
+    document_id: str
+    title: str
+    kind: str
+    period: str
+    passage_id: str
+    source: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The value the Danish way: "316,5 mio. kr.", "24 pct.", "165"."""
+        return format_value(self.value, self.unit)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["value"] = int(self.value) if float(self.value).is_integer() else self.value
+        data["shown"] = self.shown
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Figure:
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**{**fields, "value": float(fields["value"])})
+
+
+def format_value(value: float, unit: str) -> str:
+    """Danish number formatting: thousands with ".", decimals with ","."""
+    def number(x: float, decimals: int = 1) -> str:
+        text = f"{x:,.{decimals}f}" if not float(x).is_integer() else f"{int(x):,}"
+        return text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+    if unit == "kr.":
+        if abs(value) >= 1e9:
+            return f"{number(value / 1e9)} mia. kr."
+        if abs(value) >= 1e6:
+            return f"{number(value / 1e6)} mio. kr."
+        return f"{number(value)} kr."
+    if unit == "antal":
+        return number(value)
+    return f"{number(value)} {unit}"
+
+
+def extract(passages: Iterable[Passage]) -> list[Figure]:
+    """Every figure in these passages, once: a sentence repeated as the next passage's overlap
+    (retrieval/text/chunking.py) is counted in the passage it first appears in."""
+    figures: list[Figure] = []
+    previous: Passage | None = None
+    for p in passages:
+        seen = (previous.text if previous is not None and previous.document_id == p.document_id
+                and previous.position == p.position - 1 else "")
+        for i, sentence in enumerate(split_sentences(p.text)):
+            if i < 3 and seen and sentence in seen[-len(sentence) - 400:]:
+                continue  # the overlap sentence: already counted
+            figures.extend(Figure(f.value, f.unit, f.what, f.sentence, f.start, f.end,
+                                  p.municipality, p.committee, p.document_id, p.title, p.kind,
+                                  p.period or p.date, p.id, p.source)
+                           for f in figures_in_sentence(sentence))
+        previous = p
+    return sorted_figures(figures)
+
+
+def sorted_figures(figures: Iterable[Figure]) -> list[Figure]:
+    """The stored order: by document, passage and place, so update and build agree."""
+    return sorted(figures, key=lambda f: (f.document_id, f.passage_id))  # stable: reading order
+
+
+def to_lines(figures: Sequence[Figure]) -> bytes:
+    return "".join(json.dumps(f.to_json(), ensure_ascii=False) + "\n"
+                   for f in figures).encode("utf-8")
+
+
+def read_figures(folder: Path | str) -> list[Figure]:
+    """The figures of an index folder (none for an index built before figures existed)."""
+    path = Path(folder) / FIGURES_FILE
+    if not path.is_file():
+        return []
+    return [Figure.from_json(json.loads(line))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def select(figures: Iterable[Figure], municipality: str | None = None, kind: str | None = None,
+           query: str | None = None, unit: str | None = None) -> list[Figure]:
+    """Figures matching every filter given; the query matches stems of what, sentence, title,
+    municipality and committee (a citizen may type the town in the search box)."""
+    stems = {stem(w) for w in (query or "").casefold().split() if w}
+    out = []
+    for f in figures:
+        if municipality and f.municipality.casefold() != municipality.casefold():
+            continue
+        if kind and f.kind.casefold() != kind.casefold():
+            continue
+        if unit and f.unit != unit:
+            continue
+        if stems:
+            words = {stem(w.strip(".,:;()»«\"")) for w in
+                     f"{f.what} {f.text} {f.title} {f.municipality} {f.committee}"
+                     .casefold().split()}
+            if not stems <= words:
+                continue
+        out.append(f)
+    return out
