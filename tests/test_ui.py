@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from retrieval.render import spoken_answer
 from streamlit.testing.v1 import AppTest
 
 from retrieval.types import Hit, Passage
 from tests.conftest import ROOT
 from ui.page import LABELS
 from ui.read_aloud import LABEL, read_aloud_html
+from ui.render import spoken_answer
 from ui.scripts import script_json
 
 
