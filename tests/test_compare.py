@@ -19,17 +19,17 @@ QUESTION = "Hvor mange penge bruges på udsatte?"
 
 
 def test_each_town_answers_from_its_own_documents(assistant: Assistant) -> None:
-    columns = compare(assistant, QUESTION, ["Sønderborg", "København", "Aalborg"])
-    assert [c.town for c in columns] == ["Sønderborg", "København", "Aalborg"]
-    sonderborg, _, aalborg = columns
+    columns = compare(assistant, QUESTION, ["Sønderborg", "København", "Esbjerg"])
+    assert [c.town for c in columns] == ["Sønderborg", "København", "Esbjerg"]
+    sonderborg, _, esbjerg = columns
     assert sonderborg.answer.answered
     assert {h.passage.municipality for h in sonderborg.answer.hits} == {"Sønderborg"}
     assert "kr." in sonderborg.answer.hits[0].highlight
-    assert not aalborg.answer.answered  # no Aalborg documents: said plainly, nothing borrowed
-    assert aalborg.answer.message.startswith("Det står ikke i dokumenterne fra Aalborg.")
+    assert not esbjerg.answer.answered  # no Esbjerg documents: said plainly, nothing borrowed
+    assert esbjerg.answer.message.startswith("Det står ikke i dokumenterne fra Esbjerg.")
     text = comparison_text(columns)
     assert "Sønderborg: »" in text and "(Kilde: Sønderborg Kommune, Socialudvalget" in text
-    assert "Aalborg: Det står ikke i dokumenterne fra Aalborg." in text
+    assert "Esbjerg: Det står ikke i dokumenterne fra Esbjerg." in text
 
 
 def test_two_to_four_towns(assistant: Assistant) -> None:
@@ -51,16 +51,16 @@ def test_chat_requests_are_recognised() -> None:
 def test_cli_prints_one_contract_object_per_town(full_index: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "retrieval", "ask", "--index", str(full_index), "--json",
-         "--compare", "Sønderborg,København,Aalborg", QUESTION],
+         "--compare", "Sønderborg,København,Esbjerg", QUESTION],
         capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [r["municipality"] for r in records] == ["Sønderborg", "København", "Aalborg"]
+    assert [r["municipality"] for r in records] == ["Sønderborg", "København", "Esbjerg"]
     for r in records:
         assert {"question", "language", "answered", "message", "hits"} <= set(r)
         assert all(h["municipality"] == r["municipality"] for h in r["hits"])
     assert records[0]["answered"] and not records[2]["answered"]
-    assert records[2]["message"].startswith("Det står ikke i dokumenterne fra Aalborg")
+    assert records[2]["message"].startswith("Det står ikke i dokumenterne fra Esbjerg")
     bad = subprocess.run(
         [sys.executable, "-m", "retrieval", "ask", "--index", str(full_index), "--json",
          "--compare", "Sønderborg", QUESTION], capture_output=True, text=True, cwd=ROOT,
@@ -72,11 +72,11 @@ def test_chat_shows_towns_side_by_side(feedback_db: Path) -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.run()
     at.chat_input(key="question").set_value(
-        "sammenlign Sønderborg og Aalborg om hvor mange penge der bruges på udsatte").run()
+        "sammenlign Sønderborg og Esbjerg om hvor mange penge der bruges på udsatte").run()
     assert not at.exception
-    assert [s.value for s in at.header] == ["Sønderborg", "Aalborg"]
+    assert [s.value for s in at.header] == ["Sønderborg", "Esbjerg"]
     shown = [str(m.value) for m in at.markdown]
-    assert any("Det står ikke i dokumenterne fra Aalborg" in m for m in shown)
+    assert any("Det står ikke i dokumenterne fra Esbjerg" in m for m in shown)
     assert any("Sønderborg Kommune" in m and "Kilde" in m for m in shown)
 
 
