@@ -72,3 +72,14 @@ def test_ask_kind_filters_inside_the_search(assistant: Assistant, full_index: Pa
     # as deep as asked (or every budget passage there is), not a post-filtered handful
     assert len(hits) == min(5, len(budgets))
     assert {h["passage_id"] for h in hits} <= budgets
+
+
+def test_a_town_filter_searches_as_if_the_question_named_it(assistant: Assistant) -> None:
+    """The app's filter, Sammenlign and `--municipality`: the town is part of what is asked,
+    so the answer and the decision are those of the question that names it."""
+    chosen = assistant.ask("Hvor mange penge bruger socialudvalget på demokrati?",
+                           municipality="Sønderborg")
+    named = assistant.ask("Hvor mange penge bruger socialudvalget på demokrati i Sønderborg?")
+    assert [h.passage.id for h in chosen.hits] == [h.passage.id for h in named.hits]
+    assert chosen.answered == named.answered
+    assert chosen.question == "Hvor mange penge bruger socialudvalget på demokrati?"

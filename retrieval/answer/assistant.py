@@ -152,12 +152,13 @@ class Assistant:
         if named and not where.municipalities:
             message = messages.not_covered(named, self.covered, language)
             return Answer(question, language, False, message, ()), None, None
-        ranking = self.hybrid.explain(question, k, where)
-        qv = self.dense.query_vector(question)
+        searched = _with_town(question, municipality)
+        ranking = self.hybrid.explain(searched, k, where)
+        qv = self.dense.query_vector(searched)
         hits = [self._highlight(question, qv, replace(h, rank=r), r <= 3)
                 for r, h in enumerate(ranking.stages.get(retriever, [])[:k], 1)]
-        known = self.lexical.known_fraction(question, ignore=named)
-        evidence = Evidence.of(question, language, ranking.stages.get("dense_passages", []),
+        known = self.lexical.known_fraction(searched, ignore=named)
+        evidence = Evidence.of(searched, language, ranking.stages.get("dense_passages", []),
                                ranking.stages.get("bm25", []), hits, known,
                                self.lexical.compounds)
         answered = bool(hits) and self.abstainer.answers(evidence)
@@ -185,6 +186,14 @@ class Assistant:
             compounds=self.lexical.compounds,
         )
         return replace(hit, highlight=text)
+
+
+def _with_town(question: str, municipality: str | None) -> str:
+    """A town chosen in a filter is part of what is asked: searched as if the question named it,
+    as the passages name their town and the abstention rule was fitted on questions that do."""
+    if not municipality or named_municipalities(question):
+        return question
+    return f"{question.rstrip(' ?.!')} i {municipality}?"
 
 
 def compose(dense: DenseRetriever, lexical: BM25Retriever, vectors: SentenceVectors
