@@ -72,7 +72,8 @@ def test_chat_shows_towns_side_by_side(feedback_db: Path) -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.run()
     at.chat_input(key="question").set_value(
-        "sammenlign Sønderborg og Esbjerg om hvor mange penge socialudvalget bruger på demokrati").run()
+        "sammenlign Sønderborg og Esbjerg om hvor mange penge socialudvalget bruger på demokrati"
+    ).run()
     assert not at.exception
     assert [s.value for s in at.header] == ["Sønderborg", "Esbjerg"]
     shown = [str(m.value) for m in at.markdown]
