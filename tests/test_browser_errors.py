@@ -21,8 +21,8 @@ require_browser()  # skips without a browser; under CI=true fails instead
 
 from playwright.sync_api import Browser, expect, sync_playwright  # noqa: E402
 
+from tests.browser_support import CHROMIUM_ARGS  # noqa: E402
 from tests.streamlit_server import CHROMIUM  # noqa: E402
-from tests.test_browser import CHROMIUM_ARGS  # noqa: E402
 
 SECRET = "cpr 010203-1234 /srv/hemmelig/sti"
 PAGE = f'''

@@ -8,14 +8,10 @@ from typing import Any
 
 import pytest
 
+from tests.browser_support import LONG, _idle, _open
 from tests.test_browser import (  # noqa: F401 - fixtures are used by name
-    LONG,
     _headings_in_order,
-    _idle,
-    _open,
     _shot,
-    browser,
-    server,
     shots,
 )
 

@@ -35,7 +35,7 @@ require_browser()  # skips without a browser; under CI=true fails instead
 
 from playwright.async_api import Browser, Page, async_playwright  # noqa: E402
 
-from tests.test_browser import CHROMIUM_ARGS  # noqa: E402
+from tests.browser_support import CHROMIUM_ARGS  # noqa: E402
 
 SESSIONS = 8
 QUESTIONS = (
