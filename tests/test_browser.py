@@ -121,7 +121,7 @@ def test_hotline_is_keyboard_first_and_copies_answer_with_source(
     )  # fmt: skip
     field = page.get_by_label("Spørgsmål")
     expect(field).to_be_focused()  # ready to type as soon as the page opens
-    field.fill("Hvor mange penge bruger Sønderborg på demokrati?")
+    field.fill("Hvor mange penge bruger Socialudvalget i Sønderborg på demokrati?")
     field.press("Enter")
     expect(page.get_by_role("heading", name="Svar")).to_be_visible()
     expect(field).to_be_focused()  # and back in the field after the search, text selected
