@@ -43,7 +43,9 @@ def test_noegletal_filters_picks_a_row_and_marks_the_figure(
 
 
 @pytest.mark.xfail(strict=False, reason=(
-    "fails since the new abstention rule was merged (its question is no longer answered for each town); to be fixed next, see the closing note"))
+    "fails since the new abstention rule was merged (its question is no longer answer"
+    "ed for each town); to be fixed next, see the closing note"
+))
 def test_sammenlign_shows_towns_side_by_side(
     browser: Browser, server: dict[str, Any], shots: Path  # noqa: F811
 ) -> None:

@@ -157,7 +157,9 @@ def _ratings(db: Path, expected: int, wait: float = 30.0) -> list[tuple[str, int
 
 
 @pytest.mark.xfail(strict=False, reason=(
-    "fails since the 2026-12-02 merges (new abstention, figures); not yet diagnosed; to be fixed next, see the closing note"))
+    "fails since the 2026-12-02 merges (new abstention, figures); not yet diagnosed; "
+    "to be fixed next, see the closing note"
+))
 def test_eight_sessions_at_once_get_the_lone_answers_and_each_thumbs_up_is_stored_once(
     server: dict[str, Any],
 ) -> None:
