@@ -19,7 +19,7 @@ from retrieval.embedding.cache import SentenceVectors
 from retrieval.embedding.model import get_embedder
 from retrieval.indexing.status import corpus_fingerprint
 from retrieval.indexing.store import IndexUnusable, load_index
-from retrieval.ingest.corpus import Municipality
+from retrieval.ingest.corpus import Municipality, find_contact
 from retrieval.search.base import Ranking, Retriever, Where
 from retrieval.search.dense import DenseRetriever
 from retrieval.search.hybrid import HYBRID_SETTINGS, HybridRetriever
@@ -102,10 +102,7 @@ class Assistant:
 
     # -- answering -----------------------------------------------------------------------
     def contact(self, municipality: str) -> Municipality | None:
-        for m in self.municipalities:
-            if m.name.casefold() == municipality.casefold():
-                return m
-        return None
+        return find_contact(self.municipalities, municipality)
 
     @property
     def covered(self) -> list[str]:

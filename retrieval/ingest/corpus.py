@@ -4,7 +4,7 @@ and the municipalities' contacts that citations and abstentions show."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,10 +34,7 @@ class Corpus:
     municipalities: tuple[Municipality, ...]
 
     def contact(self, municipality: str) -> Municipality | None:
-        for m in self.municipalities:
-            if m.name.casefold() == municipality.casefold():
-                return m
-        return None
+        return find_contact(self.municipalities, municipality)
 
     @property
     def hash(self) -> str:
@@ -46,6 +43,11 @@ class Corpus:
         for d in sorted(self.documents, key=lambda d: d.id):
             h.update(repr(sorted(vars(d).items())).encode("utf-8"))
         return h.hexdigest()[:16]
+
+
+def find_contact(municipalities: Iterable[Municipality], name: str) -> Municipality | None:
+    """The way to a human in the named municipality, if the catalog gives one."""
+    return next((m for m in municipalities if m.name.casefold() == name.casefold()), None)
 
 
 def load_corpus(folder: Path | str = "corpus") -> Corpus:
