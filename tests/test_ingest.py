@@ -27,7 +27,7 @@ from retrieval.ingest.corpus import load_corpus
 from retrieval.ingest.extract import html_text, pdf_text, reflow
 from retrieval.ingest.files import CorpusError
 from retrieval.search.lexical import BM25Retriever
-from retrieval.text.chunking import chunk_corpus
+from retrieval.text.chunking import chunk_corpus, split_sentences
 from tests.conftest import CORPUS, FIXTURE_CORPUS
 
 PAGE = """<!DOCTYPE html>
@@ -323,6 +323,11 @@ def test_incremental_update_gives_the_results_of_a_full_rebuild(workspace, files
     assert sorted(p.id for p in a.passages) == sorted(p.id for p in b.passages)
     for key in ("corpus_hash", "sources", "passages", "index_type"):
         assert read_manifest(index)[key] == read_manifest(full)[key]
+    # The stored sentence vectors follow the passages: the same rows for each passage.
+    for passage in b.passages:
+        rows_a, rows_b = a.sentences.of(passage), b.sentences.of(passage)
+        assert rows_a.shape == rows_b.shape == (len(split_sentences(passage.text)), 384)
+        assert np.allclose(rows_a, rows_b, atol=2e-3), passage.id
     for question in QUESTIONS:
         for retriever in ("dense", "bm25", "hybrid"):
             hits_a = a.retrievers[retriever].search(question, 5)

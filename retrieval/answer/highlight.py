@@ -11,7 +11,6 @@ import re
 
 import numpy as np
 
-from retrieval.embedding.cache import SentenceVectors
 from retrieval.text.chunking import split_sentences
 from retrieval.text.words import NOT_CONTENT
 
@@ -83,10 +82,13 @@ def best_sentences(
     question: str,
     text: str,
     query_vector: np.ndarray | None = None,
-    vectors: SentenceVectors | None = None,
+    vectors: np.ndarray | None = None,
     title: str = "",
 ) -> str:
     """The answering sentence and its best neighbour ("the sentence or two").
+
+    ``vectors`` are the text's sentence vectors in `split_sentences` order (stored in the index,
+    so highlighting needs no model).
 
     A heading that only repeats the document title is never the answer; a lead-in that ends in
     a colon ("kan du kontakte:") brings the line after it, which is where the answer is.
@@ -99,8 +101,8 @@ def best_sentences(
         OVERLAP_WEIGHT * overlap(question, s) + SHAPE_WEIGHT * answer_shape(question, s)
         for s in parts
     ])
-    if query_vector is not None and vectors is not None:
-        scores = scores + vectors(parts) @ query_vector
+    if query_vector is not None and vectors is not None and len(vectors) == len(parts):
+        scores = scores + vectors @ query_vector
     best = max(candidates, key=lambda i: scores[i])
     chosen = [best]
     neighbours = [n for n in (best - 1, best + 1) if n in candidates]

@@ -23,6 +23,7 @@ import numpy as np
 from retrieval.embedding.model import Embedder, get_embedder
 from retrieval.indexing.folder import writing
 from retrieval.indexing.lexical_index import LexicalIndex
+from retrieval.indexing.sentences import SentenceArrays
 from retrieval.indexing.store import (
     IndexUnusable,
     StoredIndex,
@@ -158,6 +159,7 @@ def _full(cm: catalog.Catalog, prints: Fingerprints, index_dir: Path | str,
     passages = [p for d in docs for p in chunk_document(d)]
     vectors = embedder.encode_passages([embed_text(p) for p in passages],
                                        show_progress=show_progress)
+    sentences = SentenceArrays.encode(embedder, passages, show_progress=show_progress)
     kind = index_type or index_type_for(len(passages))
     id_map = make_index(kind, passage_keys(passages), vectors)
     counts = _counts(passages)
@@ -165,8 +167,9 @@ def _full(cm: catalog.Catalog, prints: Fingerprints, index_dir: Path | str,
                for d in docs}
     sources.update({i: _skipped(prints[i], why) for i, why in skipped.items()})
     sources = {e["id"]: sources[e["id"]] for e in cm.entries}
-    save_index(index_dir, passages, id_map, LexicalIndex.build(passages), embedder.model_id,
-               changes.corpus_hash(cm, changes.source_hashes(prints)), _extra(cm, sources))
+    corpus_hash = changes.corpus_hash(cm, changes.source_hashes(prints))
+    save_index(index_dir, passages, id_map, LexicalIndex.build(passages), sentences,
+               embedder.model_id, corpus_hash, _extra(cm, sources))
     return read_manifest(index_dir)
 
 
@@ -193,6 +196,7 @@ def _incremental(cm: catalog.Catalog, prints: Fingerprints, stored: StoredIndex,
     id_map = _updated_vectors(stored.id_map, stored.keys, keep, fresh, vectors)
     passages = stored.passages.taken(keep) + fresh
     lexical = stored.lexical.update(keep, fresh, passages)
+    sentences = stored.sentences.taken(keep) + SentenceArrays.encode(embedder, fresh)
 
     counts = _counts(fresh)
     sources = {i: r for i, r in records.items() if i not in drop}
@@ -201,7 +205,7 @@ def _incremental(cm: catalog.Catalog, prints: Fingerprints, stored: StoredIndex,
     sources.update({i: _skipped(prints[i], why) for i, why in skipped.items()})
     # Manifest order, with the fingerprints' current stat (a touched, unchanged file).
     sources = {e["id"]: {**sources[e["id"]], **prints[e["id"]]} for e in cm.entries}
-    save_index(index_dir, passages, id_map, lexical, embedder.model_id, corpus_hash,
+    save_index(index_dir, passages, id_map, lexical, sentences, embedder.model_id, corpus_hash,
                _extra(cm, sources))
     return UpdateReport(added, changed, removed, len(fresh), manifest=read_manifest(index_dir))
 
