@@ -71,14 +71,16 @@ def cached_assistant(index_dir: str, corpus_dir: str, stamp: int = 0) -> Assista
     `stamp` is the index manifest's modification time: an index rebuilt on disk while the server
     runs (`python -m retrieval build`) is loaded by the next page run instead of the old one.
 
-    Torch gets one thread per query (`$SPORG_TORCH_THREADS`): on a busy 2-core machine two threads
-    per query made the warm median 4-10x slower. The sentence and window vectors the answers use
-    come from the index, so the first questions are as fast as later ones with no warm-up.
+    Queries get one thread each (`$SPORG_TORCH_THREADS`, torch or onnxruntime): on a busy 2-core
+    machine two threads per query made the warm median 4-10x slower. The sentence and window
+    vectors the answers use come from the index, so there is nothing to warm up.
     """
-    import torch
+    assistant = load_assistant(index_dir, corpus_dir)
+    if assistant.dense.embedder.query_runtime is None:  # questions go through torch: import it
+        import torch
 
-    torch.set_num_threads(int(os.environ.get("SPORG_TORCH_THREADS", "1")))
-    return load_assistant(index_dir, corpus_dir)
+        torch.set_num_threads(int(os.environ.get("SPORG_TORCH_THREADS", "1")))
+    return assistant
 
 
 def assistant_or_stop() -> Assistant:

@@ -218,6 +218,7 @@ class Embedder:
         self._resolved = _resolve(spec)
         self.batch_size = batch_size
         self._model: Any = None
+        self._queries: Any = None  # the ONNX query encoder, or False once sentence-transformers
         self._prompts = {"query": "", "passage": ""}
         self._lock = threading.Lock()
 
@@ -239,10 +240,35 @@ class Embedder:
 
     @property
     def dim(self) -> int:
+        if self.query_runtime is not None:  # no torch needed just to know the dimension
+            return int(self.query_runtime.dim)
         return int(self.model.get_embedding_dimension())
 
+    @property
+    def query_runtime(self) -> Any:
+        """The onnxruntime query encoder of the converted model (retrieval/embedding/
+        onnx_query.py), or None where questions go through sentence-transformers."""
+        with self._lock:
+            if self._queries is None:
+                self._queries = self._onnx() or False
+            return self._queries or None
+
+    def _onnx(self) -> Any:
+        r = self._resolved
+        if r.bin_path is None:  # only our own conversion is exported, into its cache folder
+            return None
+        from retrieval.embedding.onnx_query import query_encoder
+
+        _ensure_converted(r.bin_path, Path(r.path))
+        return query_encoder(Path(r.path), self._load)
+
     def encode_queries(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
-        """Questions, with the model's query prompt ("query: " for e5)."""
+        """Questions, with the model's query prompt ("query: " for e5); through onnxruntime
+        when its export agreed with sentence-transformers (cosine >= 0.9999)."""
+        runtime = self.query_runtime
+        if (runtime is not None and not isinstance(texts, str) and texts
+                and all(isinstance(t, str) for t in texts)):
+            return runtime.encode(list(texts))
         return self._encode(texts, "query", show_progress)
 
     def encode_passages(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
