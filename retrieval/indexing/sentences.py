@@ -5,10 +5,13 @@ of three; encoding those at question time cost 1.5-3 s for a question whose pass
 had not met (issue 16). They are encoded at build time instead, each sentence on its own with
 the passage prompt (better highlights than pooling them from the passage's own forward pass:
 37 against 34 of 54 held the answer, issue 16), duplicates (the chunker's one-sentence overlap)
-encoded once. Stored as float16, memory-mapped when serving:
+encoded once. Each passage's rows start with its header ("municipality, committee: title",
+one encoding per document), which window vectors need (retrieval/search/windows.py). Stored as
+float16, memory-mapped when serving:
 
-  sentences.npy        (sentences, dimension) float16, passage by passage in passage order
-  sentence_starts.npy  (passages + 1,) int64: passage i's rows are starts[i]:starts[i+1]
+  sentences.npy        (headers + sentences, dimension) float16, passage by passage
+  sentence_starts.npy  (passages + 1,) int64: passage i's rows are starts[i]:starts[i+1],
+                       its header first
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.text.chunking import split_sentences
+from retrieval.text.chunking import header, split_sentences
 from retrieval.types import Passage
 
 VECTORS_FILE = "sentences.npy"
@@ -38,7 +41,7 @@ class SentenceArrays:
     def encode(cls, embedder: Any, passages: Sequence[Passage],
                show_progress: bool = False) -> SentenceArrays:
         """Encode every passage's sentences, each distinct sentence once."""
-        parts = [split_sentences(p.text) for p in passages]
+        parts = [[header(p), *split_sentences(p.text)] for p in passages]
         counts = np.array([len(s) for s in parts], dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         flat = [s for ss in parts for s in ss]
@@ -69,8 +72,8 @@ class SentenceArrays:
         if s.ndim != 1 or len(s) != passages + 1 or s[0] != 0 or s[-1] != len(self.vectors):
             return (f"sentence boundaries for {len(s) - 1} passages and {s[-1] if len(s) else 0} "
                     f"sentences, the index has {passages} passages, {len(self.vectors)} sentences")
-        if np.any(np.diff(s) < 0):
-            return "sentence boundaries go backwards"
+        if np.any(np.diff(s) < 1):
+            return "a passage has no header row in the sentence vectors"
         return None
 
     def save(self, folder: Path) -> None:
@@ -100,8 +103,14 @@ class StoredSentences:
         self.arrays = arrays
         self._row = {pid: i for i, pid in enumerate(ids)}
 
-    def of(self, passage: Passage) -> np.ndarray:
+    def _rows(self, passage: Passage) -> np.ndarray:
         i = self._row.get(passage.id)
         if i is None:
             raise KeyError(f"passage {passage.id!r} is not in the index's sentence vectors")
         return self.arrays.rows(i)
+
+    def of(self, passage: Passage) -> np.ndarray:
+        return self._rows(passage)[1:]
+
+    def header(self, passage: Passage) -> np.ndarray:
+        return self._rows(passage)[0]

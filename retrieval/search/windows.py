@@ -26,6 +26,7 @@ from retrieval.types import Hit, Passage
 WINDOW = 3  # sentences per window
 PASSAGE_SHARE = 0.5  # the whole passage's weight against its best window
 CANDIDATES = 10
+HEADER_WEIGHT = 0.5  # the header's weight in a window vector (docs/benchmarks.md)
 
 
 class WindowRescorer:
@@ -45,8 +46,11 @@ class WindowRescorer:
         scored = []
         for h in head:
             sentences = self.vectors.of(h.passage)
-            best = float((window_vectors(sentences, WINDOW) @ query_vector).max()
-                         ) if len(sentences) else h.score
+            best = h.score
+            if len(sentences):
+                found = window_vectors(sentences, WINDOW, self.vectors.header(h.passage),
+                                       HEADER_WEIGHT)
+                best = float((found @ query_vector).max())
             scored.append(replace(h, score=self.share * h.score + (1 - self.share) * best))
         # Candidates beyond the first few keep their passage score, as if window == passage.
         rest = list(hits[self.candidates :])
