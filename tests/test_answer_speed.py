@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from retrieval.answer.assistant import Assistant
-from retrieval.embedding.cache import EncodedSentences, window_vectors
+from retrieval.embedding.cache import EncodedSentences
 from retrieval.embedding.model import Embedder
 from retrieval.indexing.store import IndexUnusable, load_index, read_manifest
-from retrieval.text.chunking import split_sentences
+from retrieval.text.chunking import split_sentences, windows
 from tests.conftest import CORPUS
 
 QUESTIONS = (
@@ -64,12 +64,15 @@ def test_stored_sentence_vectors_are_the_encoded_sentences(
         assert np.allclose(stored, encoded.of(passage), atol=2e-3)
 
 
-def test_window_vectors_are_normalised_means_of_their_sentences() -> None:
-    rows = np.eye(4, dtype=np.float32)
-    windows = window_vectors(rows, 3)
-    assert windows.shape == (2, 4)
-    assert np.allclose(windows[0], np.array([1, 1, 1, 0]) / np.sqrt(3))
-    assert window_vectors(rows[:2], 3).shape == (1, 4)  # fewer sentences: one window of all
+def test_stored_window_vectors_are_the_encoded_windows(
+    assistant: Assistant, embedder: Embedder
+) -> None:
+    """Window rescoring reads what encoding the windows at question time gave before."""
+    encoded = EncodedSentences(embedder.encode_passages)
+    for passage in list(assistant.passages)[:4]:
+        stored = assistant.sentences.windows(passage)
+        assert len(stored) == len(windows(passage))
+        assert np.allclose(stored, encoded.windows(passage), atol=2e-3)
 
 
 def test_sentence_vectors_out_of_step_are_refused(full_index: Path, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from retrieval.text.chunking import header, split_sentences
+from retrieval.text.chunking import split_sentences, windows
 from retrieval.types import Passage
 
 
@@ -24,28 +24,9 @@ class SentenceSource(Protocol):
 
     def of(self, passage: Passage) -> np.ndarray: ...
 
-    def header(self, passage: Passage) -> np.ndarray:
-        """The vector of the passage's header (`chunking.header`), for window vectors."""
+    def windows(self, passage: Passage) -> np.ndarray:
+        """Its windows' vectors (`chunking.windows`), for window rescoring."""
         ...
-
-
-def window_vectors(sentences: np.ndarray, size: int, header: np.ndarray | None = None,
-                   header_weight: float = 0.0) -> np.ndarray:
-    """Each window of `size` consecutive sentences as the normalised mean of their vectors plus
-    `header_weight` × the header's (one window of everything when there are fewer): a few
-    additions per window instead of a forward pass, measured against encoded windows (with the
-    header, as they were) in docs/benchmarks.md."""
-    n = len(sentences)
-    if n == 0:
-        return sentences
-    size = min(size, n)
-    sums = np.cumsum(np.vstack([np.zeros((1, sentences.shape[1]), np.float32),
-                                sentences.astype(np.float32)]), axis=0)
-    means = (sums[size:] - sums[:-size]) / size
-    if header is not None and header_weight:
-        means = means + header_weight * header.astype(np.float32)
-    norms = np.linalg.norm(means, axis=1, keepdims=True)
-    return means / np.maximum(norms, 1e-12)
 
 
 class EncodedSentences:
@@ -60,8 +41,8 @@ class EncodedSentences:
     def of(self, passage: Passage) -> np.ndarray:
         return self(split_sentences(passage.text))
 
-    def header(self, passage: Passage) -> np.ndarray:
-        return self([header(passage)])[0]
+    def windows(self, passage: Passage) -> np.ndarray:
+        return self(windows(passage))
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:

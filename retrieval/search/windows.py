@@ -3,10 +3,9 @@
 A passage vector averages everything the passage says; a question usually asks about one or two
 sentences of it. Scoring the top candidates by their best window of consecutive sentences
 (with the document header, as the passage vectors have it) as well as by the whole passage
-lifted hit@1 on both our question sets (README, "Retrieval quality"). A window's vector is the
-normalised mean of its sentences' vectors, which the index stores (retrieval/indexing/
-sentences.py): rescoring reads arrays and encodes nothing (docs/benchmarks.md compares it with
-encoding the windows).
+lifted hit@1 on both our question sets (README, "Retrieval quality"). The windows' vectors are
+stored in the index at build time (retrieval/indexing/sentences.py; `chunking.windows` makes
+their texts): rescoring reads arrays and encodes nothing.
 
 `WindowedDense` is the dense retriever the product answers with, and so the one evaluated.
 """
@@ -18,15 +17,14 @@ from dataclasses import replace
 
 import numpy as np
 
-from retrieval.embedding.cache import SentenceSource, window_vectors
+from retrieval.embedding.cache import SentenceSource
 from retrieval.search.base import EVERYWHERE, Ranking, Retriever, Where
 from retrieval.search.dense import DenseRetriever
 from retrieval.types import Hit, Passage
 
-WINDOW = 3  # sentences per window
+WINDOW = 3  # sentences per window (chunking.windows; the stored window vectors use it)
 PASSAGE_SHARE = 0.5  # the whole passage's weight against its best window
 CANDIDATES = 10
-HEADER_WEIGHT = 0.5  # the header's weight in a window vector (docs/benchmarks.md)
 
 
 class WindowRescorer:
@@ -45,12 +43,7 @@ class WindowRescorer:
             return list(hits)
         scored = []
         for h in head:
-            sentences = self.vectors.of(h.passage)
-            best = h.score
-            if len(sentences):
-                found = window_vectors(sentences, WINDOW, self.vectors.header(h.passage),
-                                       HEADER_WEIGHT)
-                best = float((found @ query_vector).max())
+            best = float((self.vectors.windows(h.passage) @ query_vector).max())
             scored.append(replace(h, score=self.share * h.score + (1 - self.share) * best))
         # Candidates beyond the first few keep their passage score, as if window == passage.
         rest = list(hits[self.candidates :])

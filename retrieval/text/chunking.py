@@ -164,6 +164,15 @@ def embed_text(passage: Passage) -> str:
     return f"{head}\n{passage.text}" if head else passage.text
 
 
+def windows(passage: Passage, size: int = 3) -> list[str]:
+    """Each run of `size` consecutive sentences under the passage's header (one window of all
+    when there are fewer): what window rescoring compares a question with."""
+    head = header(passage) if passage.title else ""
+    parts = split_sentences(passage.text)
+    spans = [" ".join(parts[i : i + size]) for i in range(max(1, len(parts) - size + 1))]
+    return [f"{head}\n{s}" if head else s for s in spans]
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of a passage; each line (paragraph, bullet) is split on its own."""
     return [s for line in text.split("\n") for s in sentences(line) if s.strip()]
