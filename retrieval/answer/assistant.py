@@ -5,6 +5,7 @@ One Assistant is loaded per process and shared read-only by every session and th
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -89,8 +90,13 @@ class Assistant:
 
         faiss.omp_set_num_threads(1)  # one query at a time: OpenMP threads only cost (benchmarks)
         embedder = get_embedder(model)
+        # The query encoder (tokenizer, onnxruntime session) loads while the index does: most
+        # of a cold start besides imports, and neither waits for the other.
+        loading = threading.Thread(target=lambda: embedder.query_runtime, daemon=True)
+        loading.start()
         corpus_hash = None if corpus_dir is None else corpus_fingerprint(corpus_dir, index_dir)
         stored = load_index(index_dir, model_id=embedder.model_id, corpus_hash=corpus_hash)
+        loading.join()
         if stored.id_map.d != embedder.dim:
             raise IndexUnusable(
                 f"{index_dir}/ holds vectors of dimension {stored.id_map.d}, the model "
