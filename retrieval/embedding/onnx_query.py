@@ -91,11 +91,11 @@ def export(folder: Path, model: Any) -> bool:
             )
         _optimise(tmp / RAW_FILE, tmp / MODEL_FILE)
         (tmp / RAW_FILE).unlink()
+        prompt = str((model.prompts or {}).get("query") or "")
         meta = {"version": EXPORT_VERSION, "max_length": int(model.max_seq_length),
-                "query_prompt": (model.prompts or {}).get("query") or "",
-                "dim": int(model.get_embedding_dimension())}
+                "query_prompt": prompt, "dim": int(model.get_embedding_dimension())}
         (tmp / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
-        reference = model.encode([meta["query_prompt"] + t for t in CHECK_TEXTS],
+        reference = model.encode([prompt + t for t in CHECK_TEXTS],
                                  normalize_embeddings=True, convert_to_numpy=True)
         ours = OnnxQueryEncoder(folder, tmp).encode(list(CHECK_TEXTS))
         agreement = float(np.min(np.sum(reference * ours, axis=1)))
