@@ -33,12 +33,16 @@ def _copy(index: Path, tmp_path: Path) -> Path:
 
 
 def test_build_writes_named_files_and_a_complete_manifest(mini_index: Path, embedder) -> None:  # type: ignore[no-untyped-def]
-    assert sorted(p.name for p in mini_index.iterdir()) == [
+    assert sorted(p.name for p in mini_index.iterdir()) == sorted([
         BM25_DIR,
         FAISS_FILE,
         MANIFEST_FILE,
         PASSAGES_FILE,
-    ]
+        "sentence_starts.npy",
+        "sentences.npy",
+        "window_starts.npy",
+        "windows.npy",
+    ])
     manifest = read_manifest(mini_index)
     assert manifest["model"] == embedder.model_id
     assert manifest["dimension"] == 384
