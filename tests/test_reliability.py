@@ -17,12 +17,12 @@ from streamlit.testing.v1 import AppTest
 
 from retrieval.answer.assistant import MAX_QUESTION_CHARS, Assistant, BadQuestion
 from retrieval.indexing.build import build
+from retrieval.indexing.folder import sha256 as _sha256
 from retrieval.indexing.store import (
     FAISS_FILE,
     MANIFEST_FILE,
     PASSAGES_FILE,
     IndexUnusable,
-    _sha256,
 )
 from tests.conftest import CORPUS, FIXTURE_CORPUS, ROOT
 
