@@ -30,6 +30,24 @@ def clear() -> None:
     st.session_state.messages = []
 
 
+def views(answer: dict[str, Any]) -> list[dict[str, str]]:
+    """Each hit's markdown (sentence, marked excerpt, source, whole document), made once when the
+    answer arrives and kept with it: redrawing the conversation on every page run then reads
+    no documents and marks no excerpts, so a question costs the same in a long conversation."""
+    made = []
+    for hit in answer["hits"]:
+        label = "Uddrag" if answer["answered"] else "Måske relateret"
+        # Only an answer is marked; a "maybe related" excerpt is shown as it stands.
+        shown = hit if answer["answered"] else replace(hit, highlight="")
+        made.append({
+            "sentence": f"**{label} {hit.rank}:** {escape(hit.highlight or hit.passage.title)}",
+            "excerpt": marked_excerpt(shown),
+            "source": f"**Kilde:** {citation(hit)}",
+            "document": document_view(shown, helper.document(shown.passage.document_id)),
+        })
+    return made
+
+
 def show_answer(answer: dict[str, Any]) -> None:
     """One answer: the searched question, the message, then each hit – sentence, excerpt, source."""
     if answer["removed"]:
@@ -49,16 +67,15 @@ def show_answer(answer: dict[str, Any]) -> None:
     if answer["rewritten"]:
         st.markdown(f"*Jeg søgte på:* »{escape(answer['question'])}«")
     st.markdown(escape(answer["message"]))
-    for hit in answer["hits"]:
+    if "views" not in answer:
+        answer["views"] = views(answer)
+    for view in answer["views"]:
         with st.container(border=True):
-            label = "Uddrag" if answer["answered"] else "Måske relateret"
-            st.markdown(f"**{label} {hit.rank}:** {escape(hit.highlight or hit.passage.title)}")
-            # Only an answer is marked; a "maybe related" excerpt is shown as it stands.
-            shown = hit if answer["answered"] else replace(hit, highlight="")
-            st.markdown(marked_excerpt(shown))
-            st.markdown(f"**Kilde:** {citation(hit)}")
+            st.markdown(view["sentence"])
+            st.markdown(view["excerpt"])
+            st.markdown(view["source"])
             with st.expander("Vis hele kilden"):
-                st.markdown(document_view(shown, helper.document(shown.passage.document_id)))
+                st.markdown(view["document"])
     read_aloud(spoken_answer(answer["message"], answer["answered"], answer["hits"]), answer["id"])
     support.feedback_widget(answer, mode="borger")
 

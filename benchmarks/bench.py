@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks import answers
 from benchmarks.report import faiss_table, table, write_report
 from retrieval.text.places import MUNICIPALITIES
 
@@ -115,6 +116,10 @@ class TimedEmbedder:
     def model_id(self) -> str:
         return str(self.real.model_id)
 
+    @property
+    def dim(self) -> int:
+        return int(self.real.dim)
+
     def encode_passages(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         start = time.perf_counter()
         try:
@@ -134,6 +139,10 @@ class DerivedEmbedder:
     @property
     def model_id(self) -> str:
         return str(self.real.model_id)
+
+    @property
+    def dim(self) -> int:
+        return int(self.base.shape[1])
 
     def encode_passages(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         return derive(self.base, [zlib.crc32(t.encode()) for t in texts], self.noise)
@@ -449,10 +458,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--reuse", action="store_true", help="reuse encode results in --work")
     ap.add_argument("--claims", action="store_true",
                     help="only the speed promises the tests do not time (benchmarks/claims.py)")
+    ap.add_argument("--answers", default="embedded,1000",
+                    help="whole answers (issue 16) on 'embedded' (corpus/) and index-side sizes")
+    ap.add_argument("--thread-questions", type=int, default=60,
+                    help="questions per thread in the 8-thread run")
     ap.add_argument("--phase", help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--base", help=argparse.SUPPRESS)
     ap.add_argument("--qfile", help=argparse.SUPPRESS)
+    ap.add_argument("--index", help=argparse.SUPPRESS)
+    ap.add_argument("--corpus", help=argparse.SUPPRESS)
     ns = ap.parse_args(argv)
     if ns.claims:
         from benchmarks.claims import main as claims
@@ -509,6 +524,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["index"].append(r)
         results["index"].sort(key=lambda r: r["passages"])
         write_report(results, Path(ns.out))
+    if ns.answers:
+        results["answers"] = [r for r in results.get("answers", [])
+                              if str(r["planned"]) not in ns.answers.split(",")]
+        for size in [x for x in ns.answers.split(",") if x]:
+            print(f"whole answers, {size} …", file=sys.stderr, flush=True)
+            results["answers"].append(measure_answers(size, work, ns.thread_questions))
+            write_report(results, Path(ns.out))
     for n in [int(x) for x in ns.faiss_sizes.split(",") if x]:
         print(f"FAISS types, {n} vectors …", file=sys.stderr, flush=True)
         results["faiss"].append(child("faiss", "--n", str(n), "--work", str(work), "--noise",
@@ -523,6 +545,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def measure_answers(size: str, work: Path, per_thread: int) -> dict[str, Any]:
+    """Whole answers on the embedded corpus ("embedded") or an index-side size built above."""
+    if size == "embedded":
+        index, corpus = answers.embedded_index(work), ROOT / "corpus"
+    else:
+        index, corpus = work / f"index-{size}", work / f"corpus-{size}"
+    where = ["--index", str(index), "--corpus", str(corpus), "--work", str(work)]
+    return {"planned": size, "load_average": os.getloadavg(), "index_mb": du_mb(index),
+            "answers": child("answers", *where),
+            "threads": child("threads", *where, "--thread-questions", str(per_thread)),
+            "cold": answers.cold_start(index)}
+
+
 def _run_phase(ns: argparse.Namespace, work: Path) -> int:
     args = ns
     if ns.phase == "encode":
@@ -533,6 +568,10 @@ def _run_phase(ns: argparse.Namespace, work: Path) -> int:
         out = phase_serve(ns.n, work, ns.queries)
     elif ns.phase == "add":
         out = phase_add(ns.n, work)
+    elif ns.phase in ("answers", "threads"):
+        corpus = Path(ns.corpus) if ns.corpus else None
+        out = (answers.phase_answers(Path(ns.index), corpus) if ns.phase == "answers" else
+               answers.phase_threads(Path(ns.index), corpus, ns.thread_questions))
     elif ns.phase == "faiss":
         out = phase_faiss(ns.n, Path(args.base), ns.noise, Path(args.qfile))
     else:

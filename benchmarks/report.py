@@ -67,6 +67,23 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def answers_table(results: dict[str, Any]) -> str:
+    """Whole answers (issue 16): every question new to the process, threads, cold start."""
+    rows = ["| corpus | passages | index on disk | `ask` p50 / p95 (160 new questions) | "
+            "serving peak RSS | 8 threads: questions/s, p95, answers ≠ sequential | "
+            "cold start `retrieval ask` | query runtime |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for r in results.get("answers", []):
+        a, t, c = r["answers"], r["threads"], r["cold"]
+        rows.append(
+            f"| {r['planned']} | {a['passages']:,} | {r['index_mb']:.0f} MB | "
+            f"{a['ask_p50_ms']:.0f} / {a['ask_p95_ms']:.0f} ms | "
+            f"{a['process_peak_rss_mb']:.0f} MB | {t['per_second']:.1f}/s, "
+            f"{t['p95_ms']:.0f} ms, {t['answers_differing']} of {t['questions']} | "
+            f"{c['cold_start_s']:.1f} s | {a['query_runtime']} |")
+    return "\n".join(rows)
+
+
 def faiss_table(results: dict[str, Any]) -> str:
     rows = ["| vectors | index | build | recall@10 vs exact | p50 / p95 (1 thread) |",
             "| ---: | --- | ---: | ---: | ---: |"]
@@ -132,7 +149,8 @@ def write_report(results: dict[str, Any], out: Path) -> None:
     when = "; ".join(f"{r['date']} ({r['measured']}; load average at start "
                      f"{r['load_average_at_start'][0]:.1f})" for r in runs)
     generated = "\n".join([BEGIN, f"Measured on {results['machine']['cores']} cores: {when}.", "",
-                           table(results), "", faiss_table(results), END])
+                           table(results), "", faiss_table(results), "",
+                           answers_table(results), END])
     md = out / "benchmarks.md"
     text = md.read_text("utf-8") if md.is_file() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
     if BEGIN in text and END in text:

@@ -92,7 +92,7 @@ def beir_retrievers(
     only when a requested retriever needs them; hybrid reuses both.
     """
     from retrieval.answer.assistant import compose
-    from retrieval.embedding.cache import SentenceVectors
+    from retrieval.embedding.cache import EncodedSentences
     from retrieval.embedding.model import get_embedder
     from retrieval.search.dense import DenseRetriever
     from retrieval.search.lexical import BM25Retriever
@@ -109,7 +109,7 @@ def beir_retrievers(
             part.index(passages)
             seconds[name] = time.perf_counter() - start
     seconds["hybrid"] = seconds.get("dense", 0.0) + seconds.get("bm25", 0.0)
-    product = compose(dense, lexical, SentenceVectors(dense.embedder.encode_passages))
+    product = compose(dense, lexical, EncodedSentences(dense.embedder.encode_passages))
     for name in names:
         yield name, product[name], seconds[name]
 

@@ -193,3 +193,37 @@ def test_every_input_has_a_label(app: AppTest) -> None:
     assert [s.label for s in app.selectbox] == ["Kommune", "Dokumenttype"]
     assert app.chat_input(key="question").placeholder == "Skriv dit spørgsmål her"
     assert all(b.label for b in app.button)
+
+
+def test_a_question_costs_the_same_late_in_a_long_conversation(
+    app: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Work per question (searches, documents read for "Vis hele kilden") is counted on the real
+    Assistant: redrawing earlier answers must do none of it."""
+    from retrieval.answer.assistant import Assistant
+
+    calls = {"ask": 0, "document": 0}
+    ask, document = Assistant.ask, Assistant.document
+
+    def counted_ask(self: Assistant, *args: object, **kwargs: object) -> object:
+        calls["ask"] += 1
+        return ask(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def counted_document(self: Assistant, document_id: str) -> object:
+        calls["document"] += 1
+        return document(self, document_id)
+
+    monkeypatch.setattr(Assistant, "ask", counted_ask)
+    monkeypatch.setattr(Assistant, "document", counted_document)
+    questions = [SONDERBORG, "Hvad er Silkeborgs fokusområder?", "og i København?",
+                 "Hvordan arbejder Høje-Taastrup med beskæftigelse?"] * 3
+    per_turn = []
+    for question in questions:
+        before = dict(calls)
+        _ask(app, question)
+        per_turn.append((calls["ask"] - before["ask"], calls["document"] - before["document"]))
+    assert len(app.chat_message) == 2 * len(questions)
+    assert all(a == 1 and d <= 3 for a, d in per_turn), per_turn
+    before = dict(calls)
+    app.run()  # a page run with nothing asked (e.g. a click) redraws twelve answers for free
+    assert calls == before

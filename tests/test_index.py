@@ -34,24 +34,28 @@ def _copy(index: Path, tmp_path: Path) -> Path:
 
 
 def test_build_writes_named_files_and_a_complete_manifest(mini_index: Path, embedder) -> None:  # type: ignore[no-untyped-def]
-    assert sorted(p.name for p in mini_index.iterdir()) == [
+    assert sorted(p.name for p in mini_index.iterdir()) == sorted([
         BM25_DIR,
         FIGURES_FILE,
         FAISS_FILE,
         MANIFEST_FILE,
         PASSAGES_FILE,
-    ]
+        "sentence_starts.npy",
+        "sentences.npy",
+        "window_starts.npy",
+        "windows.npy",
+    ])
     manifest = read_manifest(mini_index)
     assert manifest["model"] == embedder.model_id
     assert manifest["dimension"] == 384
-    assert manifest["format_version"] == FORMAT_VERSION == 2
+    assert manifest["format_version"] == FORMAT_VERSION == 3
     assert manifest["index_type"] == "flat"
     assert manifest["faiss_class"] == "IndexIDMap2(IndexFlatIP)"
     assert manifest["documents"] == 2
     assert sorted(manifest["sources"]) == ["aaby-budget-2024", "oelund-plan-2023-2026"]
     assert sum(r["passages"] for r in manifest["sources"].values()) == manifest["passages"]
-    assert {f"{BM25_DIR}/words.json", FAISS_FILE, PASSAGES_FILE, FIGURES_FILE} <= set(
-        manifest["files"])
+    assert {f"{BM25_DIR}/words.json", FAISS_FILE, PASSAGES_FILE, FIGURES_FILE, "sentences.npy",
+            "sentence_starts.npy", "windows.npy", "window_starts.npy"} <= set(manifest["files"])
     assert len(manifest["corpus_hash"]) == 16
     lines = (mini_index / PASSAGES_FILE).read_text(encoding="utf-8").splitlines()
     assert len(lines) == manifest["passages"]

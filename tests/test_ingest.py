@@ -28,7 +28,7 @@ from retrieval.ingest.corpus import load_corpus
 from retrieval.ingest.extract import html_text, pdf_text, reflow
 from retrieval.ingest.files import CorpusError
 from retrieval.search.lexical import BM25Retriever
-from retrieval.text.chunking import chunk_corpus
+from retrieval.text.chunking import chunk_corpus, split_sentences
 from tests.conftest import CORPUS, FIXTURE_CORPUS
 
 PAGE = """<!DOCTYPE html>
@@ -334,6 +334,11 @@ def test_incremental_update_gives_the_results_of_a_full_rebuild(workspace, files
     assert not any(f.document_id == "aaby-budget-2024" for f in updated)
     assert any(f.value == 20 and f.unit == "antal" and "botilbudspladser" in f.what
                for f in updated)
+    # The stored sentence vectors follow the passages: the same rows for each passage.
+    for passage in b.passages:
+        rows_a, rows_b = a.sentences.of(passage), b.sentences.of(passage)
+        assert rows_a.shape == rows_b.shape == (len(split_sentences(passage.text)), 384)
+        assert np.allclose(rows_a, rows_b, atol=2e-3), passage.id
     for question in QUESTIONS:
         for retriever in ("dense", "bm25", "hybrid"):
             hits_a = a.retrievers[retriever].search(question, 5)

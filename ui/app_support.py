@@ -6,11 +6,9 @@ typed (redacted), the question actually searched, the hits, the message, and the
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 import sqlite3
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -26,8 +24,6 @@ from retrieval.feedback import FeedbackStore, default_path
 from retrieval.indexing.build import build
 from retrieval.indexing.status import is_current
 from retrieval.indexing.store import MANIFEST_FILE, IndexUnusable
-from retrieval.search.windows import windows
-from retrieval.text.chunking import split_sentences
 from retrieval.text.privacy import protect_logger, redact_report
 
 log = protect_logger(logging.getLogger("sporg"))
@@ -61,8 +57,6 @@ KIND_NAMES = {
     "referat": "Referat",
     "andet": "Andet",
 }
-WARM_UP = "sporg-warm-up"
-_stopping = threading.Event()
 
 
 def load_assistant(index_dir: str | Path, corpus_dir: str | Path, model: str | None = None
@@ -81,41 +75,16 @@ def cached_assistant(index_dir: str, corpus_dir: str, stamp: int = 0) -> Assista
     `stamp` is the index manifest's modification time: an index rebuilt on disk while the server
     runs (`python -m retrieval build`) is loaded by the next page run instead of the old one.
 
-    Torch gets one thread per query (`$SPORG_TORCH_THREADS`): on a busy 2-core machine two threads
-    per query made the warm median 4-10x slower. The sentence and window vectors the answers use
-    are made in the background right away, so the first questions are as fast as later ones.
+    Queries get one thread each (`$SPORG_TORCH_THREADS`, torch or onnxruntime): on a busy 2-core
+    machine two threads per query made the warm median 4-10x slower. The sentence and window
+    vectors the answers use come from the index, so there is nothing to warm up.
     """
-    import torch
-
-    torch.set_num_threads(int(os.environ.get("SPORG_TORCH_THREADS", "1")))
     assistant = load_assistant(index_dir, corpus_dir)
-    thread = threading.Thread(target=warm_up, args=(assistant,), name=WARM_UP, daemon=True)
-    thread.start()
+    if assistant.dense.embedder.query_runtime is None:  # questions go through torch: import it
+        import torch
+
+        torch.set_num_threads(int(os.environ.get("SPORG_TORCH_THREADS", "1")))
     return assistant
-
-
-def warm_up(assistant: Assistant, batch: int = 16, limit: int = 5000) -> int:
-    """Encode every passage's sentences and sentence windows into the Assistant's vector cache.
-
-    Small batches, so questions asked meanwhile are not held up; skipped for corpora whose texts
-    would not fit the cache anyway. Returns how many texts were encoded.
-    """
-    texts: dict[str, None] = {}
-    for passage in assistant.passages:
-        texts.update(dict.fromkeys(split_sentences(passage.text)))
-        texts.update(dict.fromkeys(windows(passage)))
-        if len(texts) > limit:  # a large corpus: stop reading passages at once
-            return 0
-    todo = list(texts)
-    try:
-        for start in range(0, len(todo), batch):
-            if _stopping.is_set():
-                return start
-            assistant.sentence_vectors(todo[start : start + batch])
-    except Exception:
-        log.exception("warming the sentence vectors failed (answers stay correct, only slower)")
-        return 0
-    return len(todo)
 
 
 def assistant_or_stop() -> Assistant:
@@ -156,16 +125,6 @@ def _rebuild(index_dir: str, corpus_dir: str) -> None:
         log.exception("rebuilding the index failed")
         st.toast("Søgeindekset kunne ikke bygges. Kontakt driften.")
     cached_assistant.clear()
-
-
-@atexit.register
-def _stop_warm_up() -> None:
-    """Let a running warm-up finish its batch before exit: torch aborts when a daemon thread is
-    killed inside it at interpreter shutdown (exit code 134)."""
-    _stopping.set()
-    for thread in threading.enumerate():
-        if thread.name == WARM_UP:
-            thread.join(timeout=60)
 
 
 @st.cache_resource

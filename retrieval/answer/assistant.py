@@ -5,6 +5,7 @@ One Assistant is loaded per process and shared read-only by every session and th
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -15,8 +16,9 @@ import numpy as np
 from retrieval.answer import messages
 from retrieval.answer.abstain import Abstainer, Evidence
 from retrieval.answer.highlight import best_sentences
-from retrieval.embedding.cache import SentenceVectors
+from retrieval.embedding.cache import EncodedSentences, SentenceSource
 from retrieval.embedding.model import get_embedder
+from retrieval.indexing.sentences import StoredSentences
 from retrieval.indexing.status import corpus_fingerprint
 from retrieval.indexing.store import IndexUnusable, load_index
 from retrieval.ingest.corpus import Municipality, find_contact
@@ -49,11 +51,14 @@ class Assistant:
         municipalities: Sequence[Municipality] = (),
         abstainer: Abstainer | None = None,
         manifest: dict[str, Any] | None = None,
+        sentences: SentenceSource | None = None,
     ) -> None:
+        """``sentences``: the index's stored sentence vectors (`load` passes them); without
+        them (passages indexed in memory) sentences are encoded when first needed."""
         self.dense = dense
         self.lexical = lexical
-        self.sentence_vectors = SentenceVectors(self._encode_sentences)
-        self.retrievers = compose(dense, lexical, self.sentence_vectors)
+        self.sentences = sentences or EncodedSentences(self._encode_sentences)
+        self.retrievers = compose(dense, lexical, self.sentences)
         self.hybrid = self.retrievers["hybrid"]
         self.passages = dense.passages
         self.facets = dense.facets
@@ -62,9 +67,9 @@ class Assistant:
         self.manifest = manifest or {}
 
     def _encode_sentences(self, texts: Sequence[str]) -> Any:
-        """Sentences and windows for highlighting and rescoring, SENTENCE_BATCH at a time: short
-        texts padded to their batch's longest cost less in small batches. Measured at 100,000
-        passages: three first answers took 8.0 s instead of 10.1 s and peaked 93 MB lower."""
+        """Sentences of passages indexed in memory, SENTENCE_BATCH at a time: short texts padded
+        to their batch's longest cost less in small batches (measured at 100,000 passages: 8.0 s
+        instead of 10.1 s for three first answers, when answers still encoded)."""
         encode = self.dense.embedder.encode_passages
         texts = list(texts)
         if len(texts) <= SENTENCE_BATCH:
@@ -85,8 +90,13 @@ class Assistant:
 
         faiss.omp_set_num_threads(1)  # one query at a time: OpenMP threads only cost (benchmarks)
         embedder = get_embedder(model)
+        # The query encoder (tokenizer, onnxruntime session) loads while the index does: most
+        # of a cold start besides imports, and neither waits for the other.
+        loading = threading.Thread(target=lambda: embedder.query_runtime, daemon=True)
+        loading.start()
         corpus_hash = None if corpus_dir is None else corpus_fingerprint(corpus_dir, index_dir)
         stored = load_index(index_dir, model_id=embedder.model_id, corpus_hash=corpus_hash)
+        loading.join()
         if stored.id_map.d != embedder.dim:
             raise IndexUnusable(
                 f"{index_dir}/ holds vectors of dimension {stored.id_map.d}, the model "
@@ -98,7 +108,8 @@ class Assistant:
         municipalities = [Municipality(**m) for m in stored.manifest.get("municipalities", [])]
         # Per-document records (11,000 at 100,000 passages) are for updates, not for answering.
         manifest = {k: v for k, v in stored.manifest.items() if k != "sources"}
-        return cls(dense, lexical, municipalities, manifest=manifest)
+        sentences = StoredSentences(stored.sentences, stored.passages.heads()[0])
+        return cls(dense, lexical, municipalities, manifest=manifest, sentences=sentences)
 
     # -- answering -----------------------------------------------------------------------
     def contact(self, municipality: str) -> Municipality | None:
@@ -178,7 +189,7 @@ class Assistant:
             question,
             hit.passage.text,
             qv if use_vectors else None,
-            self.sentence_vectors if use_vectors else None,
+            self.sentences.of(hit.passage) if use_vectors else None,
             title=hit.passage.title,
             compounds=self.lexical.compounds,
         )
@@ -193,7 +204,7 @@ def _with_town(question: str, municipality: str | None) -> str:
     return f"{question.rstrip(' ?.!')} i {municipality}?"
 
 
-def compose(dense: DenseRetriever, lexical: BM25Retriever, vectors: SentenceVectors
+def compose(dense: DenseRetriever, lexical: BM25Retriever, vectors: SentenceSource
             ) -> dict[str, Retriever]:
     """The product's retrievers by name: what citizens get is what evaluators score."""
     windowed = WindowedDense(dense, WindowRescorer(vectors))

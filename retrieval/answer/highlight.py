@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from retrieval.answer.asks import asked, coverage, holds
-from retrieval.embedding.cache import SentenceVectors
 from retrieval.text.chunking import split_sentences
 from retrieval.text.danish import Compounds
 
@@ -20,15 +19,20 @@ OVERLAP_WEIGHT = 0.2
 SHAPE_WEIGHT = 0.03
 MAX_ALONE_WORDS = 40  # a sentence this long is answer enough on its own
 MIN_WORDS = 12  # fewer words than this rarely answer anything
+
+
 def best_sentences(
     question: str,
     text: str,
     query_vector: np.ndarray | None = None,
-    vectors: SentenceVectors | None = None,
+    vectors: np.ndarray | None = None,
     title: str = "",
     compounds: Compounds | None = None,
 ) -> str:
     """The answering sentence and its best neighbour ("the sentence or two").
+
+    ``vectors`` are the text's sentence vectors in `split_sentences` order (stored in the index,
+    so highlighting needs no model).
 
     A heading that only repeats the document title is never the answer; a lead-in that ends in
     a colon ("kan du kontakte:") brings the line after it, which is where the answer is.
@@ -43,8 +47,8 @@ def best_sentences(
         + SHAPE_WEIGHT * float(ask.shape is not None and holds(ask.shape, s))
         for s in parts
     ])
-    if query_vector is not None and vectors is not None:
-        scores = scores + vectors(parts) @ query_vector
+    if query_vector is not None and vectors is not None and len(vectors) == len(parts):
+        scores = scores + vectors @ query_vector
     best = max(candidates, key=lambda i: scores[i])
     chosen = [best]
     neighbours = [n for n in (best - 1, best + 1) if n in candidates]

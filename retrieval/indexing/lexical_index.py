@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import bm25s
 import numpy as np
 from scipy import sparse
 
 from retrieval.indexing.passages import as_lines
+from retrieval.search.bm25lib import bm25s
 from retrieval.search.lexical import BM25Retriever
 from retrieval.text.chunking import embed_text
 from retrieval.text.danish import Compounds, word_terms, words

@@ -5,6 +5,9 @@ index/
                    exact flat or an HNSW index, in passage order
   passages.jsonl   one passage per line, in vector order
   bm25/            the lexical index (retrieval/indexing/lexical_index.py)
+  sentences.npy, sentence_starts.npy, windows.npy, window_starts.npy
+                   every passage's sentence and window vectors, float16 (retrieval/indexing/
+                   sentences.py), so answers highlight and rescore windows without the model
   figures.jsonl    every amount and count, cited (retrieval/indexing/figures.py)
   manifest.json    model, dimension, index type, corpus hash, per-document hashes, format
                    version, each file's size and SHA-256 (loading checks every size and the
@@ -39,10 +42,12 @@ from retrieval.indexing.folder import (
     temporary_sibling,
 )
 from retrieval.indexing.passages import BadPassageLine, PassageLines, as_lines
+from retrieval.indexing.sentences import FILES as SENTENCE_FILES
+from retrieval.indexing.sentences import SentenceArrays
 from retrieval.indexing.vectors import index_kind, passage_keys, searchable, vector_keys
 from retrieval.types import Passage
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: sentence vectors stored at build time
 FAISS_FILE = "index.faiss"
 PASSAGES_FILE = "passages.jsonl"
 MANIFEST_FILE = "manifest.json"
@@ -65,6 +70,7 @@ class StoredIndex:
     passages: PassageLines  # parsed line by line when used (retrieval/indexing/passages.py)
     id_map: Any  # faiss.IndexIDMap2: passage keys → vectors; what updates add to and remove from
     lexical: Any  # retrieval.indexing.lexical_index.LexicalIndex
+    sentences: SentenceArrays  # every passage's sentence vectors (memory-mapped)
 
     @property
     def faiss_index(self) -> Any:
@@ -90,6 +96,7 @@ def save_index(
     passages: Sequence[Passage],
     id_map: Any,
     lexical: Any,
+    sentences: SentenceArrays,
     model_id: str,
     corpus_hash: str,
     extra: dict[str, Any] | None = None,
@@ -111,14 +118,17 @@ def save_index(
     stored_keys = vector_keys(id_map)
     if not np.array_equal(keys, stored_keys):
         raise ValueError("the vectors' keys are not the passages' keys in passage order")
+    if (problem := sentences.problem(len(passages), int(id_map.d))) is not None:
+        raise ValueError(problem)
     tmp = temporary_sibling(folder)
     try:
         faiss.write_index(id_map, str(tmp / FAISS_FILE))
         with (tmp / PASSAGES_FILE).open("wb") as f:
             passages.write_to(f)
         lexical.save(tmp / BM25_DIR)
+        sentences.save(tmp)
         lexical_files = sorted(f"{BM25_DIR}/{p.name}" for p in (tmp / BM25_DIR).iterdir())
-        names = [FAISS_FILE, PASSAGES_FILE, *lexical_files]
+        names = [FAISS_FILE, PASSAGES_FILE, *SENTENCE_FILES, *lexical_files]
         if figures is not None:
             (tmp / FIGURES_FILE).write_bytes(to_lines(figures))
             names.append(FIGURES_FILE)
@@ -264,7 +274,19 @@ def load_index(
         lexical = LexicalIndex.load(folder / BM25_DIR, passages, with_counts=for_update)
     except (OSError, ValueError, KeyError) as exc:
         raise IndexUnusable(f"{folder / BM25_DIR} cannot be used ({exc}): run `{REBUILD}`") from exc
-    return StoredIndex(manifest, passages, id_map, lexical)
+    return StoredIndex(manifest, passages, id_map, lexical, _read_sentences(folder, id_map))
+
+
+def _read_sentences(folder: Path, id_map: Any) -> SentenceArrays:
+    """The sentence vectors, memory-mapped, refused when they do not fit the passages."""
+    try:
+        sentences = SentenceArrays.read(folder)
+    except (OSError, ValueError) as exc:
+        raise IndexUnusable(
+            f"{folder}/ sentence vectors cannot be read ({exc}): run `{REBUILD}`") from exc
+    if (problem := sentences.problem(int(id_map.ntotal), int(id_map.d))) is not None:
+        raise IndexUnusable(f"{folder}/ is out of step: {problem}: run `{REBUILD}`")
+    return sentences
 
 
 def _read_vectors(folder: Path) -> Any:

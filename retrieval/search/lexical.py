@@ -11,12 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import bm25s
 import numpy as np
-from bm25s.version import __version__ as BM25S_VERSION
 
 from retrieval.indexing.passages import PassageLines
 from retrieval.search.base import EVERYWHERE, Retriever, Where, check_k
+from retrieval.search.bm25lib import BM25S_VERSION, bm25s
 from retrieval.search.facets import Facets
 from retrieval.text.chunking import embed_text
 from retrieval.text.danish import STEMMER, STOP_WORDS, Compounds, word_terms, words

@@ -3,8 +3,9 @@
 A passage vector averages everything the passage says; a question usually asks about one or two
 sentences of it. Scoring the top candidates by their best window of consecutive sentences
 (with the document header, as the passage vectors have it) as well as by the whole passage
-lifted hit@1 on both our question sets (README, "Retrieval quality"). Window vectors are made on
-demand for the few candidates and kept in a cache, so a warm app pays nothing.
+lifted hit@1 on both our question sets (README, "Retrieval quality"). The windows' vectors are
+stored in the index at build time (retrieval/indexing/sentences.py; `chunking.windows` makes
+their texts): rescoring reads arrays and encodes nothing.
 
 `WindowedDense` is the dense retriever the product answers with, and so the one evaluated.
 """
@@ -16,28 +17,20 @@ from dataclasses import replace
 
 import numpy as np
 
-from retrieval.embedding.cache import SentenceVectors
+from retrieval.embedding.cache import SentenceSource
 from retrieval.search.base import EVERYWHERE, Ranking, Retriever, Where
 from retrieval.search.dense import DenseRetriever
-from retrieval.text.chunking import embed_text, split_sentences
 from retrieval.types import Hit, Passage
 
-WINDOW = 3  # sentences per window
+WINDOW = 3  # sentences per window (chunking.windows; the stored window vectors use it)
 PASSAGE_SHARE = 0.5  # the whole passage's weight against its best window
 CANDIDATES = 10
-
-
-def windows(passage: Passage, size: int = WINDOW) -> list[str]:
-    header = embed_text(passage).split("\n", 1)[0] if passage.title else ""
-    parts = split_sentences(passage.text)
-    spans = [" ".join(parts[i : i + size]) for i in range(max(1, len(parts) - size + 1))]
-    return [f"{header}\n{s}" if header else s for s in spans]
 
 
 class WindowRescorer:
     """Shared read-only by all sessions; the vector cache is the only state and is locked."""
 
-    def __init__(self, vectors: SentenceVectors, candidates: int = CANDIDATES,
+    def __init__(self, vectors: SentenceSource, candidates: int = CANDIDATES,
                  share: float = PASSAGE_SHARE) -> None:
         self.vectors = vectors
         self.candidates = candidates
@@ -48,13 +41,9 @@ class WindowRescorer:
         head = list(hits[: self.candidates])
         if not head:
             return list(hits)
-        texts = [windows(h.passage) for h in head]
-        flat = [t for ts in texts for t in ts]
-        sims = self.vectors(flat) @ query_vector
-        scored, at = [], 0
-        for h, ts in zip(head, texts, strict=True):
-            best = float(sims[at : at + len(ts)].max())
-            at += len(ts)
+        scored = []
+        for h in head:
+            best = float((self.vectors.windows(h.passage) @ query_vector).max())
             scored.append(replace(h, score=self.share * h.score + (1 - self.share) * best))
         # Candidates beyond the first few keep their passage score, as if window == passage.
         rest = list(hits[self.candidates :])

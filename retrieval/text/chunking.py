@@ -151,12 +151,26 @@ def chunk_corpus(documents: Iterable[Document]) -> list[Passage]:
     return [p for doc in documents for p in chunk_document(doc)]
 
 
-def embed_text(passage: Passage) -> str:
-    """What the retrievers see: the excerpt plus where it is from, so 'i Silkeborg' can match."""
+def header(passage: Passage) -> str:
+    """Where a passage is from: "municipality Kommune, committee: title" (may be empty)."""
     where = f"{passage.municipality} Kommune" if passage.municipality else ""
     head = ", ".join(x for x in (where, passage.committee) if x)
-    head = f"{head}: {passage.title}" if head and passage.title else head or passage.title
+    return f"{head}: {passage.title}" if head and passage.title else head or passage.title
+
+
+def embed_text(passage: Passage) -> str:
+    """What the retrievers see: the excerpt plus where it is from, so 'i Silkeborg' can match."""
+    head = header(passage)
     return f"{head}\n{passage.text}" if head else passage.text
+
+
+def windows(passage: Passage, size: int = 3) -> list[str]:
+    """Each run of `size` consecutive sentences under the passage's header (one window of all
+    when there are fewer): what window rescoring compares a question with."""
+    head = header(passage) if passage.title else ""
+    parts = split_sentences(passage.text)
+    spans = [" ".join(parts[i : i + size]) for i in range(max(1, len(parts) - size + 1))]
+    return [f"{head}\n{s}" if head else s for s in spans]
 
 
 def split_sentences(text: str) -> list[str]:

@@ -6,6 +6,7 @@ told so, instead of getting another town's answer.
 
 from __future__ import annotations
 
+import functools
 import re
 
 MUNICIPALITIES = [
@@ -176,17 +177,28 @@ def _patterns() -> list[tuple[re.Pattern[str], str]]:
 
 
 _PATTERNS = _patterns()
+# One pass over a text that names no place at all (most sentences a highlight scores): the
+# per-name scan below took most of an answer's highlighting time (profiled, issue 16).
+_ANY_PLACE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in _PATTERNS))
 
 
 def find_places(question: str) -> list[tuple[int, int, str]]:
     """(start, end, municipality) of each place named, in order, overlaps resolved longest first."""
+    return list(_find_places(question))
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _find_places(question: str) -> tuple[tuple[int, int, str], ...]:
+    """Cached: the same passages' sentences come back in answer after answer."""
+    if not _ANY_PLACE.search(question):
+        return ()
     spans = sorted(((m.start(), m.end(), name) for pattern, name in _PATTERNS
                     for m in pattern.finditer(question)), key=lambda s: (s[0], -s[1]))
     kept: list[tuple[int, int, str]] = []
     for span in spans:
         if not kept or span[0] >= kept[-1][1]:
             kept.append(span)
-    return kept
+    return tuple(kept)
 
 
 def named_municipalities(question: str) -> list[str]:
