@@ -134,6 +134,27 @@ def test_compounds_split_into_parts_the_vocabulary_knows() -> None:
     assert compounds.split("langtidsfattigdom") == ["langtid", "fattigdom"]
 
 
+def test_remembered_splits_are_the_splits_and_the_memo_is_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Answers split the same words again and again, so Compounds remembers splits: a second
+    split of every word of the corpus equals the first and a fresh instance's, and the memo
+    stops growing at its bound."""
+    corpus_words = words(" ".join(d.text for d in load_corpus(CORPUS).documents))
+    remembered, fresh = Compounds.from_words(corpus_words), Compounds.from_words(corpus_words)
+    first = [remembered.split(w) for w in corpus_words]
+    assert any(first), "the corpus has compounds"
+    assert [remembered.split(w) for w in corpus_words] == first
+    assert [fresh.split(w) for w in reversed(corpus_words)] == first[::-1]
+    first[0].append("changed by a caller")
+    assert remembered.split(corpus_words[0]) != first[0]
+    monkeypatch.setattr("retrieval.text.danish.SPLIT_MEMO", 5)
+    small = Compounds.from_words(corpus_words)
+    for w in corpus_words:
+        small.split(w)
+    assert len(small._splits) == 5
+
+
 def test_compounds_refuse_inflections_stop_words_and_short_guesses() -> None:
     compounds = Compounds.from_words(words("ende støtte ser råd borger kommune"))
     assert compounds.split("pårørende") == []  # "-ende" is an ending, not the word "ende"
