@@ -69,7 +69,7 @@ def table(results: dict[str, Any]) -> str:
 
 def answers_table(results: dict[str, Any]) -> str:
     """Whole answers (issue 16): every question new to the process, threads, cold start."""
-    rows = ["| corpus | passages | index on disk | `ask` p50 / p95 (160 new questions) | "
+    rows = ["| corpus | passages | index on disk | `ask` p50 / p95 (every question new) | "
             "serving peak RSS | 8 threads: questions/s, p95, answers ≠ sequential | "
             "cold start `retrieval ask` | query runtime |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
