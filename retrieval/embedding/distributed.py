@@ -8,8 +8,13 @@ single-machine build: the same files, manifest, checksums, lock and atomic swap.
 `RayEmbedder` offers what those functions use of an Embedder (`model_id`, `dim`,
 `encode_passages`); build.py does not know Ray exists.
 
-Order: texts are sorted by length, as sentence-transformers does inside one call, so a batch
-holds texts of like length (little padding), and each vector is put back at its text's place.
+Same vectors: the driver orders the texts exactly as sentence-transformers orders one call's
+texts (np.argsort of minus the length) and cuts that order into tasks of the model's batch size,
+so every batch the model sees holds the same texts, hence the same padding, as in the
+single-machine build. Measured on the embedded corpus: passage and window vectors bit-identical,
+4 of 214 sentence rows off by at most 2.4e-7. Other batch sizes pad differently and differ by a
+float32 ulp or so (~1e-7): within tolerance, but enough to move a score that sits on a threshold.
+Each vector is put back at its text's place.
 
 Faults: actors restart when their process dies (`max_restarts=-1`) and the batch they were
 running is sent again (`max_task_retries=-1`). The driver files each batch's vectors under the
@@ -24,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import logging
 import os
 import sys
@@ -34,7 +38,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from retrieval.embedding.model import MODEL_ENV, resolve_model
+from retrieval.embedding.model import BATCH_SIZE, MODEL_ENV, resolve_model
 
 EXTRA = "pip install -e '.[cluster]'"
 CRASH_ENV = "SPORG_RAY_CRASH_ONCE"
@@ -48,11 +52,14 @@ class ClusterUnavailable(RuntimeError):
 
 def require_ray() -> Any:
     """The ray module, or a one-line error naming the extra that installs it."""
-    if importlib.util.find_spec("ray") is None:
-        raise ClusterUnavailable(
-            f"--ray needs Ray, which is not installed: {EXTRA} (the optional 'cluster' extra)")
     try:
         import ray
+    except ModuleNotFoundError as exc:
+        if exc.name != "ray":
+            raise ClusterUnavailable(f"Ray cannot be imported ({exc}): {EXTRA}") from exc
+        raise ClusterUnavailable(
+            f"--ray needs Ray, which is not installed: {EXTRA} (the optional 'cluster' extra)"
+        ) from None
     except ImportError as exc:
         raise ClusterUnavailable(f"Ray cannot be imported ({exc}): {EXTRA}") from exc
     return ray
@@ -66,7 +73,7 @@ class RayOptions:
     address: str | None = None
     workers: int | None = None
     cpus_per_worker: int = 1
-    batch: int = 64  # texts per task: a multiple of the model's batch of 32
+    batch: int = BATCH_SIZE  # texts per task: the model's batch, for bit-identical vectors
     in_flight: int = 2  # tasks queued per worker, so none waits for the driver
 
     def __post_init__(self) -> None:
@@ -154,7 +161,7 @@ class RayEmbedder:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         self._start()
-        order = np.argsort([-len(t) for t in texts], kind="stable")
+        order = np.argsort([-len(t) for t in texts])  # sentence-transformers' own order
         size = self.options.batch
         batches = [order[i:i + size] for i in range(0, len(order), size)]
         progress = _Progress(stage, len(texts), len(self._actors), self.stream, show_progress)
