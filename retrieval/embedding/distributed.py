@@ -39,6 +39,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from retrieval.embedding.model import BATCH_SIZE, MODEL_ENV, resolve_model
+from retrieval.embedding.progress import Progress
 
 EXTRA = "pip install -e '.[cluster]'"
 CRASH_ENV = "SPORG_RAY_CRASH_ONCE"
@@ -143,6 +144,8 @@ class RayEmbedder:
         self._started_ray = False
         self._calls = 0
         self.workers: list[dict[str, Any]] = []  # describe() of each worker, once started
+        self.startup_s = 0.0  # joining or starting Ray, and every worker loading its model
+        self.stages: list[tuple[str, int, float]] = []  # (stage, texts, seconds encoding)
 
     @property
     def model_id(self) -> str:
@@ -164,25 +167,27 @@ class RayEmbedder:
         order = np.argsort([-len(t) for t in texts])  # sentence-transformers' own order
         size = self.options.batch
         batches = [order[i:i + size] for i in range(0, len(order), size)]
-        progress = _Progress(stage, len(texts), len(self._actors), self.stream, show_progress)
-        results = self._run([[texts[j] for j in b] for b in batches], progress)
+        progress = Progress(stage, len(texts), len(self._actors), self.stream, show_progress)
         out = np.zeros((len(texts), self.dim), np.float32)
-        for number, rows in enumerate(batches):
-            out[rows] = results[number]
+        self._run([[texts[j] for j in b] for b in batches], batches, out, progress)
         progress.finish()
+        self.stages.append((stage, len(texts), time.perf_counter() - progress.start))
         return out
 
-    def _run(self, batches: list[list[str]], progress: _Progress) -> dict[int, np.ndarray]:
-        """Every batch through the pool, at most `in_flight` per worker; each result once."""
+    def _run(self, batches: list[list[str]], rows: list[np.ndarray], out: np.ndarray,
+             progress: Progress) -> None:
+        """Every batch through the pool, at most `in_flight` per worker, each result written
+        once into its rows of ``out`` as it arrives (at 1M passages the sentence vectors are
+        ~11 GB: they are not held twice)."""
         import ray
 
-        results: dict[int, np.ndarray] = {}
+        results: set[int] = set()
         pending: dict[Any, Any] = {}  # task ref → actor
         queue = list(range(len(batches)))[::-1]
 
         def submit(actor: Any) -> None:
             number = queue.pop()
-            name = f"encode {progress.stage} batch {number + 1}/{len(batches)}"
+            name = f"encode {progress.stage} ({len(batches)} batches)"  # one row in the dashboard
             ref = actor.encode.options(name=name).remote(number, batches[number])
             pending[ref] = actor
 
@@ -197,18 +202,19 @@ class RayEmbedder:
             if number in results or len(vectors) != len(batches[number]):
                 raise RuntimeError(f"batch {number} came back twice or with {len(vectors)} "
                                    f"rows for {len(batches[number])} texts")
-            results[number] = vectors
+            out[rows[number]] = vectors
+            results.add(number)
             progress.add(len(vectors))
             if queue:
                 submit(actor)
         if missing := set(range(len(batches))) - set(results):
             raise RuntimeError(f"batches {sorted(missing)[:5]} never came back")
-        return results
 
     def _start(self) -> None:
         if self._actors:
             return
         ray = require_ray()
+        began = time.perf_counter()
         if not ray.is_initialized():
             _connect(ray, self.options.address)
             self._started_ray = True
@@ -228,6 +234,7 @@ class RayEmbedder:
         except ray.exceptions.RayActorError as exc:
             raise ClusterUnavailable(f"a Ray worker could not load the model: {exc}") from exc
         nodes = sorted({w["node"] for w in self.workers})
+        self.startup_s = time.perf_counter() - began
         print(f"Ray: {count} worker(s) ready on {', '.join(nodes)} in "
               f"{time.perf_counter() - started:.1f} s", file=self.stream, flush=True)
 
@@ -288,36 +295,3 @@ def _connect(ray: Any, address: str | None) -> None:
             f"cannot reach a Ray cluster at {address!r} ({exc}): give the head's address as "
             "--address HOST:6379 (or ray://HOST:10001), or leave it out for a local cluster"
         ) from exc
-
-
-class _Progress:
-    """Texts done / total and the rate on the console: a line that rewrites itself on a
-    terminal, a line per tenth otherwise (logs of cluster jobs)."""
-
-    def __init__(self, stage: str, total: int, workers: int, stream: TextIO,
-                 show: bool) -> None:
-        self.stage, self.total, self.workers, self.stream, self.show = (
-            stage, total, workers, stream, show)
-        self.done = 0
-        self.start = time.perf_counter()
-        self.tty = bool(getattr(stream, "isatty", lambda: False)())
-        self.next_line = 0.1
-
-    def line(self) -> str:
-        seconds = max(time.perf_counter() - self.start, 1e-9)
-        return (f"Ray: {self.done:,}/{self.total:,} {self.stage} encoded, "
-                f"{self.done / seconds:.1f}/s on {self.workers} worker(s), {seconds:.0f} s")
-
-    def add(self, count: int) -> None:
-        self.done += count
-        if not self.show:
-            return
-        if self.tty:
-            print(f"\r{self.line()}", end="", file=self.stream, flush=True)
-        elif self.done >= self.next_line * self.total and self.done < self.total:
-            print(self.line(), file=self.stream, flush=True)
-            self.next_line = (int(10 * self.done / self.total) + 1) / 10
-
-    def finish(self) -> None:
-        print(("\r" if self.tty and self.show else "") + self.line(), file=self.stream,
-              flush=True)
