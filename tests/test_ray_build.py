@@ -180,3 +180,13 @@ def test_the_plain_build_and_the_app_code_never_import_ray() -> None:
             "sys.exit('ray' in sys.modules)")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env).returncode == 0
+
+
+def test_an_address_where_no_cluster_listens_is_refused_with_the_fix(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # Ray itself retried 127.0.0.1:1 for over 5 minutes; the build checks the port first.
+    assert main(["build", "--ray", "--address", "127.0.0.1:1",
+                 "--index", str(tmp_path / "index")]) == 1
+    err = capsys.readouterr().err
+    assert "nothing answers at --address '127.0.0.1:1'" in err and "--address HOST:6379" in err
+    assert not (tmp_path / "index").exists()

@@ -45,6 +45,8 @@ EXTRA = "pip install -e '.[cluster]'"
 CRASH_ENV = "SPORG_RAY_CRASH_ONCE"
 # The order build() and update() encode in (build.py, sentences.py): named in the progress line.
 STAGES = ("passages", "sentences", "windows")
+ADDRESS_FIX = ("give the head's address as --address HOST:6379 (or ray://HOST:10001, or auto on "
+               "a cluster node), or leave it out for a local cluster")
 
 
 class ClusterUnavailable(RuntimeError):
@@ -140,6 +142,7 @@ class RayEmbedder:
         self.options = options or RayOptions()
         self.stream = stream if stream is not None else sys.stderr
         self._model_id = resolve_model(self.spec, convert=False)[1]
+        _reachable(self.options.address, ADDRESS_FIX)  # before minutes of chunking, not after
         self._actors: list[Any] = []
         self._started_ray = False
         self._calls = 0
@@ -287,11 +290,28 @@ def _connect(ray: Any, address: str | None) -> None:
     """Join the cluster at ``address``, or start a private one here ("local"); never report
     usage to Ray's servers (this product runs offline)."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    fix = ADDRESS_FIX
+    _reachable(address, fix)
     try:
         ray.init(address=address or "local", logging_level=logging.WARNING,
                  configure_logging=True)
     except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise ClusterUnavailable(
-            f"cannot reach a Ray cluster at {address!r} ({exc}): give the head's address as "
-            "--address HOST:6379 (or ray://HOST:10001), or leave it out for a local cluster"
-        ) from exc
+        raise ClusterUnavailable(f"cannot join a Ray cluster at {address!r} ({exc}): {fix}"
+                                 ) from exc
+
+
+def _reachable(address: str | None, fix: str) -> None:
+    """Fail in seconds on an address nothing listens at: Ray itself keeps retrying for minutes
+    (measured: still waiting for 127.0.0.1:1 after 5 minutes)."""
+    import socket
+
+    if address in (None, "auto", "local"):
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise ClusterUnavailable(f"--address {address!r} is not HOST:PORT: {fix}")
+    try:
+        socket.create_connection((host, int(port)), timeout=10).close()
+    except OSError as exc:
+        raise ClusterUnavailable(f"nothing answers at --address {address!r} ({exc}): {fix}"
+                                 ) from exc
