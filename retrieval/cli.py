@@ -16,7 +16,8 @@ from retrieval.answer.assistant import (
     BadQuestion,
     validate_question,
 )
-from retrieval.embedding.distributed import ClusterUnavailable, cluster_flags, embedder_for
+from retrieval.embedding.cluster_cli import cluster_flags, embedder_for
+from retrieval.embedding.distributed import ClusterUnavailable
 from retrieval.indexing.build import build
 from retrieval.indexing.status import is_current
 from retrieval.indexing.store import IndexUnusable

@@ -27,8 +27,6 @@ Ray is imported only here, only when asked for: the default install does not nee
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import logging
 import os
 import sys
@@ -260,32 +258,6 @@ class RayEmbedder:
         self.close()
 
 
-def cluster_flags(parser: argparse.ArgumentParser) -> None:
-    """--ray, --address, --workers for `build` and `update`."""
-    parser.add_argument("--ray", action="store_true",
-                        help=f"encode on a Ray cluster (needs the 'cluster' extra: {EXTRA})")
-    parser.add_argument("--address", default=None,
-                        help="with --ray: the cluster's head, e.g. HOST:6379 (default: a local "
-                             "cluster on this machine)")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="with --ray: models to run (default: one per CPU of the cluster)")
-
-
-def embedder_for(model: str | None, ray: bool, address: str | None = None,
-                 workers: int | None = None) -> contextlib.AbstractContextManager[Any]:
-    """A RayEmbedder to close after the build, or None (the local model) without --ray."""
-    if not ray:
-        if address is not None or workers is not None:
-            what = "--address" if address is not None else "--workers"
-            raise ClusterUnavailable(f"{what} is for Ray builds: add --ray")
-        return contextlib.nullcontext(None)
-    try:
-        options = RayOptions(address=address, workers=workers)
-    except ValueError as exc:
-        raise ClusterUnavailable(str(exc)) from exc
-    return RayEmbedder(model, options)
-
-
 def _connect(ray: Any, address: str | None) -> None:
     """Join the cluster at ``address``, or start a private one here ("local"); never report
     usage to Ray's servers (this product runs offline)."""
@@ -296,8 +268,10 @@ def _connect(ray: Any, address: str | None) -> None:
         ray.init(address=address or "local", logging_level=logging.WARNING,
                  configure_logging=True)
     except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise ClusterUnavailable(f"cannot join a Ray cluster at {address!r} ({exc}): {fix}"
-                                 ) from exc
+        raise ClusterUnavailable(
+            f"cannot join a Ray cluster at {address!r} ({exc}): {fix}; a cluster with Ray's "
+            "token authentication also needs its token on this machine (RAY_AUTH_TOKEN or "
+            "~/.ray/auth_token, see docs/scaling.md)") from exc
 
 
 def _reachable(address: str | None, fix: str) -> None:
