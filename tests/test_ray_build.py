@@ -78,9 +78,11 @@ def test_a_ray_build_answers_every_labelled_question_as_the_plain_build(
     assert "Ray: 32/32 passages encoded" in log.getvalue()
     assert "/s on 2 worker(s)" in log.getvalue()
     # What the dashboard's task view shows: one row per stage, every batch in it.
+    import ray
     from ray.util.state import summarize_tasks
 
-    rows = summarize_tasks(raise_on_missing_output=False)["cluster"]["summary"]
+    ours = ray.get_runtime_context().gcs_address  # not whatever cluster `ray start` left behind
+    rows = summarize_tasks(address=ours, raise_on_missing_output=False)["cluster"]["summary"]
     for stage, batches in (("passages", 1), ("sentences", 7), ("windows", 5)):
         counts = rows[f"encode {stage} ({batches} batches)"]["state_counts"]
         assert sum(counts.values()) == batches, (stage, counts)
