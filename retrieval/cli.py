@@ -16,6 +16,8 @@ from retrieval.answer.assistant import (
     BadQuestion,
     validate_question,
 )
+from retrieval.embedding.cluster_cli import cluster_flags, embedder_for
+from retrieval.embedding.distributed import ClusterUnavailable
 from retrieval.figures_cli import figures_command
 from retrieval.indexing.build import build
 from retrieval.indexing.status import is_current
@@ -136,8 +138,10 @@ def cmd_build(ns: argparse.Namespace) -> int:
     start = time.perf_counter()
     print(f"Building {ns.index}/ from {ns.corpus}/ …", file=sys.stderr)
     try:
-        manifest = build(ns.corpus, ns.index, ns.model, show_progress=not ns.quiet)
-    except CorpusError as exc:
+        with _cluster(ns) as embedder:
+            manifest = build(ns.corpus, ns.index, ns.model, show_progress=not ns.quiet,
+                             embedder=embedder)
+    except (CorpusError, ClusterUnavailable) as exc:
         return _fail(str(exc), False)
     print(
         f"Built {ns.index}/: {manifest['passages']} passages from {manifest['documents']} "
@@ -147,13 +151,21 @@ def cmd_build(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _cluster(ns: argparse.Namespace) -> Any:
+    """A RayEmbedder for --ray (retrieval/embedding/distributed.py), else nothing to close."""
+    return embedder_for(ns.model, getattr(ns, "ray", False), getattr(ns, "address", None),
+                        getattr(ns, "workers", None))
+
+
 def _report_update(ns: argparse.Namespace, start: float) -> int:
     """Bring the index up to date and say what that took."""
     from retrieval.indexing.build import update
 
     try:
-        report = update(ns.corpus, ns.index, ns.model, show_progress=not ns.quiet)
-    except (CorpusError, IndexUnusable) as exc:
+        with _cluster(ns) as embedder:
+            report = update(ns.corpus, ns.index, ns.model, show_progress=not ns.quiet,
+                            embedder=embedder)
+    except (CorpusError, IndexUnusable, ClusterUnavailable) as exc:
         return _fail(str(exc), False)
     m = report.manifest
     if report.nothing_to_do:
@@ -255,6 +267,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--model", default=None, help="model folder or hub name (default: bundled e5)")
     b.add_argument("--if-stale", action="store_true", help="do nothing if index/ is current")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
+    cluster_flags(b)
     b.set_defaults(func=cmd_build)
     a = sub.add_parser("ask", help="answer questions with cited excerpts")
     a.add_argument("question", nargs="*", help="the question; '-' or none reads stdin")
@@ -304,6 +317,7 @@ def _corpus_commands(sub: Any) -> None:
     rm.set_defaults(func=cmd_remove)
     up = sub.add_parser("update", help="embed only new/changed documents into index/")
     common(up)
+    cluster_flags(up)
     up.set_defaults(func=cmd_update)
     ls = sub.add_parser("list", help="documents, passages and the index's state")
     ls.add_argument("--json", action="store_true")
