@@ -73,8 +73,20 @@ def _ask(page: Page, question: str) -> None:
     box.press("Enter")
 
 
-def _idle(page: Page) -> None:
-    """Wait until the app has finished running (Streamlit's 'Running…' widget is gone)."""
+def _idle(page: Page, quiet_ms: int = 800) -> None:
+    """Wait until the app has finished running: Streamlit's 'Running…' widget gone, and still
+    gone `quiet_ms` later.
+
+    The widget appears only some time after a rerun starts, so one look can fall between a
+    click and its rerun; a key pressed then lands on an element the rerun replaces (on a loaded
+    machine the keyboard walkthrough's 'Vis hele kilden' did not open).
+    """
     from playwright.sync_api import expect
 
-    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden()
+    status = page.get_by_test_id("stStatusWidget")
+    for _ in range(20):
+        expect(status).to_be_hidden()
+        page.wait_for_timeout(quiet_ms)
+        if status.count() == 0 or not status.is_visible():
+            return
+    expect(status).to_be_hidden()

@@ -298,10 +298,6 @@ def test_the_statement_is_linked_from_om_tjenesten(browser: Any, server: dict[st
     expect(page.get_by_role("heading", name="Kontakt")).to_be_visible()
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "since the 2026-12-02 merges (figures, new abstention) Tab from the answer no longer reaches "
-    "'Vis hele kilden' so the cited excerpt is not opened; ask, read aloud and rating still pass "
-    "in this test; to be fixed next (see the closing note)"))
 def test_keyboard_only_ask_open_source_rate_read_clear_and_switch_page(
     browser: Any, server: dict[str, Any]
 ) -> None:
