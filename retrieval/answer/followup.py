@@ -42,8 +42,8 @@ def swap_municipality(question: str, towns: list[str]) -> str:
     places = find_places(question)
     if not places:
         body = question.rstrip(" ?.!")
-        end = question[len(body):].strip() or "?"
-        return f"{body} i {new}{end}"
+        mark = question[len(body):].strip() or "?"
+        return f"{body} i {new}{mark}"
     out, at = [], 0
     for n, (start, end, name) in enumerate(places):
         if n == 0:
