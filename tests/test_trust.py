@@ -12,10 +12,14 @@ from retrieval.answer.asks import (
     COUNT,
     DATE,
     DURATION,
+    HOURS,
+    NAME,
     PERCENT,
     PERSON,
+    PHONE,
     asked,
     best_holding,
+    bound,
     coverage,
     holds,
 )
@@ -30,10 +34,23 @@ from retrieval.text.danish import Compounds, words
     ("ventetid plejebolig lejre", DURATION),
     ("Hvornår blev politikken vedtaget?", DATE),
     ("Hvor mange borgere er i misbrugsbehandling i Tønder Kommune?", COUNT),
-    ("Hvem er formand for Socialudvalget i Faxe Kommune?", PERSON),
+    ("Hvem er formand for Socialudvalget i Faxe Kommune?", NAME),
+    ("hvem står i spidsen for området", PERSON),
+    # "hvis" is mostly "if", not "whose"
+    ("hvad sker der hvis temaerne ikke leverer forslag nok", None),
     ("hvilken forening får tilskud", PERSON),
     ("Hvor mange procent af borgerne er tilfredse?", PERCENT),
     ("Hvad er visionen for psykiatri og handicap?", None),
+    # without a question word, or after "hvad er", the noun names the kind of thing
+    ("aalborg hjemløsestrategi budget kroner", AMOUNT),
+    ("Hvad er skatteprocenten i 2013?", PERCENT),
+    ("svendborg antal plejecentre", COUNT),
+    ("hotline åbningstid", HOURS),
+    ("Hvornår har borgerservice åbent?", HOURS),
+    ("helle schultz telefon", PHONE),
+    # …but not in a yes/no question or a question about something else
+    ("giver kommunen tilskud til lønninger", None),
+    ("hvad vil silkeborg gøre ved antallet af pladser", None),
     ("Hvilke områder skal tilbudsviften dække?", None),
 ])
 def test_the_kind_of_thing_asked_for_comes_from_danish_question_grammar(
@@ -53,6 +70,15 @@ def test_the_kind_of_thing_asked_for_comes_from_danish_question_grammar(
     (PERSON, "Formand er Jens Hansen.", True),
     (PERSON, "det er besluttet.", False),
     (COUNT, "Der er 124 plejeboliger.", True),
+    (COUNT, "Der er seks borgere i rådet.", True),
+    # a year, a paragraph, a share and an article are not counts
+    (COUNT, "Efter § 18 blev politikken i 2023 fulgt af en plan med 24 pct. flere.", False),
+    (NAME, "Formand er Rosa Lykke Yde.", True),
+    (NAME, "Formanden for Handicaprådet har ordet.", False),
+    (HOURS, "Åben mandag til torsdag kl. 15.00 - 20.00.", True),
+    (HOURS, "Hotlinen har åbent hele året.", False),
+    (PHONE, "Ring på 27 90 02 46.", True),
+    (PHONE, "Budgettet er 316,5 mio. kr.", False),
     (None, "Hvad som helst.", True),
 ])
 def test_a_text_holds_the_kind_of_thing_or_not(shape: str | None, text: str,
@@ -77,6 +103,22 @@ def test_the_thing_and_the_words_must_meet_in_one_sentence() -> None:
     apart = ["En plejebolig er en bolig med pleje.", "Budgettet er 40 mio. kr."]
     together = ["En plejebolig koster 7.000 kr. om måneden."]
     assert best_holding(ask, together) > best_holding(ask, apart)
+
+
+def test_a_count_answers_only_where_the_thing_counted_follows_the_number() -> None:
+    ask = asked("Hvor mange hjemløse er der?")
+    assert bound(ask, "I 2017 talte vi 120 hjemløse i kommunen.") == 1.0
+    # the topic and a number in one sentence, but the number counts something else
+    assert bound(ask, "Hjemløse får hjælp af 3 medarbejdere.") < 0.5
+
+
+def test_the_words_must_be_near_the_thing_asked_for() -> None:
+    ask = asked("Hvad koster en plejebolig om måneden?")
+    near = "En plejebolig koster 7.000 kr. om måneden for den enkelte beboer i kommunen."
+    far = ("En plejebolig er en bolig med pleje døgnet rundt, som visitationen tildeler efter "
+           "en samlet vurdering af behovet hos den ældre. Kommunens samlede budget for "
+           "området er 40 mio. kr.")
+    assert bound(ask, near) > bound(ask, far)
 
 
 def _evidence(score: float) -> Evidence:

@@ -20,14 +20,17 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.answer.asks import asked, best_holding, coverage, holds
+from retrieval.answer.asks import asked, best_holding, bound, coverage, holds
 from retrieval.text.chunking import split_sentences
 from retrieval.text.danish import Compounds
 from retrieval.types import Hit
 
 PARAMS = Path(__file__).with_name("abstention.json")
 FEATURES = ("dense_top", "dense_margin", "lexical_top", "known", "foreign", "covered",
-            "passage_covered", "shape_missing", "shape_covered", "shape_covered3")
+            "passage_covered", "shape_missing", "shape_covered", "shape_covered3", "bound",
+            "bound3", "sentence_top", "window_top", "asks_kind", "kind_bound", "kind_bound3",
+            "kind_shape_missing")
+MAX_MARGIN = 0.05  # one town's only passage has no runner-up: its "margin" is its whole score
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
@@ -50,14 +53,27 @@ class Evidence:
     shape_missing: float  # 1.0 when the question asks for a kind of thing they do not hold
     shape_covered: float  # best coverage of a sentence of the first passage holding that thing
     shape_covered3: float  # … of the first three passages
+    bound: float  # best coverage near a thing of the asked-for kind in the first passage
+    bound3: float  # … in the first three passages
+    sentence_top: float  # cosine of the first passage's best sentence (stored vectors)
+    window_top: float  # … of its best three-sentence window
+    # A question asking for a kind of thing (an amount, a date, a name…) is answered only where
+    # that thing is; one asking for a description, by a passage on its topic. The same signals
+    # weigh differently for the two, so they enter again, for kind questions only.
+    asks_kind: float  # 1.0 when the question asks for a kind of thing
+    kind_bound: float
+    kind_bound3: float
+    kind_shape_missing: float
     year_missing: bool  # the question names a year that nothing we would cite mentions
 
     @classmethod
     def of(
         cls, question: str, language: str, dense: Sequence[Hit], lexical: Sequence[Hit],
         ranked: Sequence[Hit], known: float, compounds: Compounds | None = None,
+        closest: tuple[float, float] = (0.0, 0.0),
     ) -> Evidence:
-        """``ranked``: the hits we would cite, the first already highlighted."""
+        """``ranked``: the hits we would cite, the first already highlighted; ``closest``: the
+        cosine of its best sentence and best window to the question."""
         d0 = dense[0].score if dense else 0.0
         d1 = dense[1].score if len(dense) > 1 else 0.0
         cited = " ".join(f"{h.passage.text} {h.passage.period}" for h in ranked[:3])
@@ -66,16 +82,24 @@ class Evidence:
         first = ranked[0] if ranked else None
         sentences = (first.highlight or first.passage.text) if first else ""
         passage = first.passage.text if first else ""
+        kind = 0.0 if ask.shape is None else 1.0
+        shape_missing = 0.0 if holds(ask.shape, sentences) else 1.0
+        near = bound(ask, passage, compounds)
+        near3 = max((bound(ask, h.passage.text, compounds) for h in ranked[:3]), default=0.0)
         return cls(
-            dense_top=d0, dense_margin=d0 - d1,
+            dense_top=d0, dense_margin=min(d0 - d1, MAX_MARGIN),
             lexical_top=lexical[0].score if lexical else 0.0,
             known=known, foreign=0.0 if language == "da" else 1.0,
             covered=coverage(ask, sentences, compounds),
             passage_covered=coverage(ask, passage, compounds),
-            shape_missing=0.0 if holds(ask.shape, sentences) else 1.0,
+            shape_missing=shape_missing,
             shape_covered=best_holding(ask, split_sentences(passage), compounds),
             shape_covered3=max((best_holding(ask, split_sentences(h.passage.text), compounds)
                                 for h in ranked[:3]), default=0.0),
+            bound=near, bound3=near3,
+            sentence_top=closest[0], window_top=closest[1],
+            asks_kind=kind, kind_bound=kind * near, kind_bound3=kind * near3,
+            kind_shape_missing=kind * shape_missing,
             year_missing=missing,
         )
 
@@ -117,7 +141,7 @@ class Abstainer:
 
 def fit(
     evidence: Sequence[Evidence], answerable: Sequence[bool], features: Sequence[str],
-    l2: float = 1.0, unanswerable_weight: float = 3.0, margin: float = 1e-6,
+    l2: float = 3.0, unanswerable_weight: float = 3.0, margin: float = 1e-6,
     allowed_wrong: float = 0.0,
 ) -> Abstainer:
     """Logistic regression (plain numpy, standardised features), then the threshold moved up

@@ -18,10 +18,13 @@ from retrieval.text.danish import Compounds, word_terms, words
 from retrieval.text.places import strip_places
 from retrieval.text.words import NOT_CONTENT
 
-AMOUNT, COUNT, DURATION, DATE, PERSON, PERCENT = (
-    "amount", "count", "duration", "date", "person", "percent")
+AMOUNT, COUNT, DURATION, DATE, PERSON, PERCENT, HOURS, PHONE, NAME = (
+    "amount", "count", "duration", "date", "person", "percent", "hours", "phone", "name")
 
 _Q = {  # first match wins: the more specific questions come first
+    HOURS: (r"åbningstid\w*|hvornår (har|er) [\w ]{0,30}(åben|åbent|lukket)|opening hours|when "
+            r"is [\w ]{0,30} open"),
+    PHONE: r"telefon\w*|tlf|phone( number)?|ringe til",
     PERCENT: r"hvor (mange|stor(e)?) (procent|pct|andel)|hvilken andel|what (share|percentage)",
     AMOUNT: (r"hvor (mange|meget) (penge|kroner|kr|mio|millioner|mia)|hvad koster|hvad (kostede|"
              r"koster)|hvor (meget|mange) (koster|kostede|bruger|brugte|bruges|får|fik|gives|"
@@ -33,19 +36,40 @@ _Q = {  # first match wins: the more specific questions come first
                r"(dage|uger|måneder|år|timer)"),
     DATE: (r"hvornår|hvilken dato|hvilket år|hvilken måned|hvilke år|fra hvilket år|"
            r"when|which year|what date"),
-    COUNT: r"hvor mange|how many|antal(let)?",
-    PERSON: (r"hvem|hvis|who|whose|(hvilken|hvilket|hvilke|which) (\w+ )?(forening\w*|"
+    COUNT: r"hvor mange|how many",
+    # "Hvem er formand …" is answered by a person's name, not by a body.
+    NAME: (r"(hvem|who) (er|var|bliver|blev|is|was) (\w+ )?(formand|forkvinde|næstformand|"
+           r"borgmester|\w*borgmester|rådmand|\w*chef|leder|direktør|kontaktperson|ordfører|"
+           r"sekretær|chair\w*|mayor|head|director)\w*"),
+    PERSON: (r"hvem|who|whose|(hvilken|hvilket|hvilke|which) (\w+ )?(forening\w*|"
              r"organisation\w*|råd\w*|udvalg\w*|formand\w*|forkvinde\w*|borgmester\w*|"
              r"politiker\w*|parti\w*|leverandør\w*|aktør\w*|partner\w*|myndighed\w*|"
              r"forvaltning\w*|afdeling\w*|person\w*|medlem\w*|minister\w*|institution\w*|"
              r"virksomhed\w*)"),
 }
 _QUESTION = {shape: re.compile(rf"\b({pattern})\b") for shape, pattern in _Q.items()}
+# Without a question word ("aalborg hjemløsestrategi budget kroner") or after "hvad er"
+# ("hvad er skatteprocenten …"), the noun names the kind of thing asked for.
+_NOUN = {
+    PERCENT: r"\w*(procent|procenten)|pct|andel(en)?",
+    AMOUNT: (r"kroner|kr|beløb\w*|penge|\w*(pris|prisen|takst|taksten|budget|budgettet|"
+             r"egenbetaling|egenbetalingen|tilskud|tilskuddet)"),
+    COUNT: r"antal(let)?",
+}
+_NOUN_RE = {shape: re.compile(rf"\b({pattern})\b") for shape, pattern in _NOUN.items()}
+# A question word anywhere, or a verb first (a yes/no question): not a keyword query.
+_ANY_QUESTION_WORD = re.compile(r"\b(hv\w+|who|what|when|where|which|why|how)\b|^\s*(er|var|har|"
+                                r"havde|kan|kunne|skal|skulle|vil|ville|må|får|fik|giver|gav|"
+                                r"bliver|blev|gælder|findes|kommer|tæller|betyder|is|are|does|do|"
+                                r"can|will)\b")
+_WHAT_IS = re.compile(r"^\s*(hvad|what) (er|var|bliver|blev|is|was)\b")
 # Words that only say which kind of thing is asked for; the rest of the question says what about.
 _CUES = frozenset("""
     hvor hvad hvem hvis hvilken hvilket hvilke hvornår hvordan hvorfor mange meget lang lange
     længe stor store stort koster kostede antal andel procent pct tid dato when which what who
-    how much many long kommune kommunen kommunens
+    how much many long kommune kommunen kommunens penge kroner kr beløb beløbet antal antallet
+    procent procenten pct telefon telefonnummer telefonnummeret tlf åbningstid åbningstider
+    phone number percentage
 """.split())  # noqa: SIM905
 
 _NUMBER = r"\d+(?:[.,]\d+)*"
@@ -59,11 +83,19 @@ _HOLDS = {
               r"\w*|\b(dag|uge|måned|år)lig\w*",
     DATE: r"\b(19|20)\d\d\b|\b(januar|februar|marts|april|maj|juni|juli|august|september|"
           r"oktober|november|december)\b|\b\d{1,2}\.\s?\d{1,2}\.",
-    COUNT: rf"\d|\b({_NUMBER_WORDS})\b",
+    # A count, not a year, a paragraph ("§ 18"), a share or an article ("en", "et").
+    COUNT: r"(?<![§\d.,])(?<!§ )(?!(?:19|20)\d\d\b)\d+(?:[.,]\d+)*(?![\d.,]*\s*(?:%|pct|procent))|"
+           r"\b(én|ét|to|tre|fire|fem|seks|syv|otte|ni|ti|elleve|tolv|tyve|tredive|fyrre|"
+           r"halvtreds|hundrede|tusind)\b",
+    HOURS: r"\bkl\.?\s*\d|\b\d{1,2}[.:]\d{2}\s*[-–]\s*\d{1,2}|\b(mandag|tirsdag|onsdag|torsdag|"
+           r"fredag|lørdag|søndag|hverdage)\w*",
+    PHONE: r"\b\d{2}\s?\d{2}\s?\d{2}\s?\d{2}\b",
 }
 _HOLDS_RE = {shape: re.compile(pattern, re.IGNORECASE) for shape, pattern in _HOLDS.items()}
 # A person or a body: two capitalised words, or one capitalised word inside a sentence.
 _NAME = re.compile(r"\b[A-ZÆØÅ][a-zæøå]+[ -][A-ZÆØÅ][a-zæøå]+|(?<=[a-zæøå,] )[A-ZÆØÅ][a-zæøå]{2,}")
+# A person's full name: two or more capitalised words in a row ("Rosa Lykke Yde").
+_FULL_NAME = re.compile(r"\b[A-ZÆØÅ][a-zæøåé]+(?:[ -][A-ZÆØÅ]\.)?(?:[ -][A-ZÆØÅ][a-zæøåé]+)+")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
@@ -80,6 +112,8 @@ class Ask:
 def asked(question: str, compounds: Compounds | None = None) -> Ask:
     q = question.casefold()
     shape = next((s for s, pattern in _QUESTION.items() if pattern.search(q)), None)
+    if shape is None and (_WHAT_IS.search(q) or not _ANY_QUESTION_WORD.search(q)):
+        shape = next((s for s, pattern in _NOUN_RE.items() if pattern.search(q)), None)
     content = [w for w in words(strip_places(question))
                if w not in _CUES and w not in NOT_CONTENT and not w.isdigit() and len(w) > 1]
     terms = tuple(dict.fromkeys(t for w in content if (t := tuple(word_terms(w, compounds)))))
@@ -90,8 +124,8 @@ def holds(shape: str | None, text: str) -> bool:
     """Whether the text holds a thing of that kind (any text holds "no particular kind")."""
     if shape is None:
         return True
-    if shape == PERSON:
-        return bool(_NAME.search(text))
+    if shape in (PERSON, NAME):
+        return bool((_NAME if shape == PERSON else _FULL_NAME).search(text))
     return bool(_HOLDS_RE[shape].search(text))
 
 
@@ -100,8 +134,8 @@ def coverage(ask: Ask, text: str, compounds: Compounds | None = None) -> float:
     corpus (a word the corpus never uses weighs most: it is what the question is about). A word
     counts when the text has its stem, or at least half of its compound parts
     ("botilbudspladser": botilbud + plads)."""
-    if not ask.terms:
-        return 1.0
+    if not ask.terms:  # nothing asked about ("| a | b |", "hvad koster det?"): nothing met
+        return 0.0
     found = {t for w in words(text) for t in word_terms(w, compounds)}
     counts = compounds.stem_counts if compounds is not None else {}
     hit = total = 0.0
@@ -114,6 +148,27 @@ def coverage(ask: Ask, text: str, compounds: Compounds | None = None) -> float:
             share = sum(p in found for p in terms[1:]) / len(terms[1:])
             hit += weight * share if share >= 0.5 else 0.0
     return hit / total
+
+
+def mentions(shape: str | None, text: str) -> list[tuple[int, int]]:
+    """Where the text holds a thing of that kind (character spans)."""
+    if shape is None:
+        return [(0, len(text))]
+    pattern = {PERSON: _NAME, NAME: _FULL_NAME}.get(shape) or _HOLDS_RE[shape]
+    return [m.span() for m in pattern.finditer(text)]
+
+
+COUNTED_REACH = 30  # characters after a count: two or three words
+
+
+def bound(ask: Ask, text: str, compounds: Compounds | None = None, reach: int = 60) -> float:
+    """The best coverage of the question's key words near a thing of the asked-for kind: "Hvor
+    mange hjemløse" is answered by "120 hjemløse", not by a sentence that mentions homelessness
+    and, somewhere, a number. ``reach``: characters either side (about eight words)."""
+    # Danish puts the thing counted right after the number ("17 høringssvar", "seks borgere").
+    before, after = (0, COUNTED_REACH) if ask.shape == COUNT else (reach, reach)
+    return max((coverage(ask, text[max(0, a - before):b + after], compounds)
+                for a, b in mentions(ask.shape, text)), default=0.0)
 
 
 def best_holding(ask: Ask, sentences: list[str], compounds: Compounds | None = None) -> float:

@@ -168,7 +168,7 @@ class Assistant:
         known = self.lexical.known_fraction(searched, ignore=named)
         evidence = Evidence.of(searched, language, ranking.stages.get("dense_passages", []),
                                ranking.stages.get("bm25", []), hits, known,
-                               self.lexical.compounds)
+                               self.lexical.compounds, self._closest(qv, hits))
         answered = bool(hits) and self.abstainer.answers(evidence)
         town = named[0] if named else (hits[0].passage.municipality if hits else "")
         message = messages.answer_message(language, answered, self.contact(town) if town else None)
@@ -178,6 +178,15 @@ class Assistant:
         """The abstention evidence for a question (None when it names an uncovered town), for
         calibration; the same path as `ask`."""
         return self.inspect(question, 5, retriever)[1]
+
+    def _closest(self, qv: Any, hits: Sequence[Hit]) -> tuple[float, float]:
+        """How close the first hit's best sentence and best window come to the question."""
+        if not hits:
+            return 0.0, 0.0
+        best = [float(np.max(v @ qv)) if len(v) else 0.0
+                for v in (self.sentences.of(hits[0].passage),
+                          self.sentences.windows(hits[0].passage))]
+        return best[0], best[1]
 
     def _where(self, named: Sequence[str], kind: str | None) -> Where:
         """The filter for the covered towns among those named (none covered: an empty set)."""
