@@ -24,10 +24,15 @@ from typing import Any
 
 import numpy as np
 
-ONNX_DIR = "onnx"
+# Export 3 keeps the weights in a file of their own, which onnxruntime memory-maps: the 384 MB
+# word-embedding table then costs only the rows questions touch, not 470 MB of process memory
+# (plus a transient 0.3 GB copy while the session loaded). A folder of its own, so processes
+# still running an older release keep using theirs ("onnx/", export 2) undisturbed.
+ONNX_DIR = "onnx3"
 MODEL_FILE = "model.onnx"  # graph optimised once at export, so a start only loads it
+WEIGHTS_FILE = "model.onnx.data"  # its initializers, page-aligned by onnxruntime: mapped, not read
 RAW_FILE = "exported.onnx"  # torch's export, removed once optimised
-EXPORT_VERSION = 2  # in meta.json; an older export is replaced
+EXPORT_VERSION = 3  # in meta.json; an older export is replaced
 META_FILE = "meta.json"
 REFUSED = "REFUSED"
 RUNTIME_ENV = "SPORG_QUERY_RUNTIME"  # "torch" keeps questions on sentence-transformers
@@ -65,7 +70,8 @@ def ready(folder: Path) -> bool:
         meta = json.loads((out / META_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return (out / MODEL_FILE).is_file() and meta.get("version") == EXPORT_VERSION
+    return ((out / MODEL_FILE).is_file() and (out / WEIGHTS_FILE).is_file()
+            and meta.get("version") == EXPORT_VERSION)
 
 
 def refused(folder: Path) -> bool:
@@ -102,6 +108,7 @@ def export(folder: Path, model: Any) -> bool:
         if agreement < MIN_COSINE:
             (tmp / REFUSED).write_text(f"min cosine {agreement:.6f} < {MIN_COSINE}\n", "utf-8")
             (tmp / MODEL_FILE).unlink()
+            (tmp / WEIGHTS_FILE).unlink()
         tmp.chmod(0o755)
         shutil.rmtree(folder / ONNX_DIR, ignore_errors=True)  # an older export
         os.replace(tmp, folder / ONNX_DIR)
@@ -120,6 +127,10 @@ def _optimise(raw: Path, out: Path) -> None:
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
     options.optimized_model_filepath = str(out)
+    options.add_session_config_entry(
+        "session.optimized_model_external_initializers_file_name", WEIGHTS_FILE)
+    options.add_session_config_entry(
+        "session.optimized_model_external_initializers_min_size_in_bytes", "1024")
     onnxruntime.InferenceSession(str(raw), options, providers=["CPUExecutionProvider"])
 
 
@@ -151,7 +162,8 @@ class OnnxQueryEncoder:
         meta = json.loads((onnx_dir / META_FILE).read_text(encoding="utf-8"))
         self.prompt: str = meta["query_prompt"]
         self.dim: int = meta["dim"]
-        # The tokenizer (17 MB of JSON) and the session (470 MB of weights) load side by side.
+        # The tokenizer (17 MB of JSON) and the session load side by side; the session maps
+        # its 470 MB of weights (WEIGHTS_FILE) instead of reading them.
         tokenizer: list[Any] = []
         reading = threading.Thread(target=lambda: tokenizer.append(
             Tokenizer.from_file(str(folder / "tokenizer.json"))), daemon=True)
