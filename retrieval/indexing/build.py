@@ -21,7 +21,13 @@ from typing import Any
 import numpy as np
 
 from retrieval.embedding.model import Embedder, get_embedder
-from retrieval.indexing.figures import FIGURES_FILE, extract, read_figures, sorted_figures
+from retrieval.indexing.figures import (
+    FIGURES_FILE,
+    Figure,
+    extract,
+    sorted_figures,
+    updated_lines,
+)
 from retrieval.indexing.folder import writing
 from retrieval.indexing.lexical_index import LexicalIndex
 from retrieval.indexing.sentences import SentenceArrays
@@ -207,12 +213,13 @@ def _incremental(cm: catalog.Catalog, prints: Fingerprints, stored: StoredIndex,
     # Manifest order, with the fingerprints' current stat (a touched, unchanged file).
     sources = {e["id"]: {**sources[e["id"]], **prints[e["id"]]} for e in cm.entries}
     # Figures of unchanged documents are kept; only fresh passages are read for new ones.
-    if FIGURES_FILE in stored.manifest.get("files", {}):
-        kept = [f for f in read_figures(index_dir) if f.document_id not in drop]
+    figures: list[Figure] | bytes
+    if FIGURES_FILE in stored.manifest.get("files", {}):  # their lines, not re-serialised
+        figures = updated_lines(index_dir, drop, extract(fresh))
     else:  # an index from before figures: read the kept passages once
-        kept = extract(stored.passages.taken(keep))
+        figures = sorted_figures(extract(stored.passages.taken(keep)) + extract(fresh))
     save_index(index_dir, passages, id_map, lexical, sentences, embedder.model_id, corpus_hash,
-               _extra(cm, sources), figures=sorted_figures(kept + extract(fresh)))
+               _extra(cm, sources), figures=figures)
     return UpdateReport(added, changed, removed, len(fresh), manifest=read_manifest(index_dir))
 
 

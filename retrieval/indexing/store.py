@@ -100,7 +100,7 @@ def save_index(
     model_id: str,
     corpus_hash: str,
     extra: dict[str, Any] | None = None,
-    figures: Sequence[Figure] | None = None,
+    figures: Sequence[Figure] | bytes | None = None,
 ) -> Path:
     """Write into a temporary sibling folder, then swap it in with renames.
 
@@ -130,7 +130,8 @@ def save_index(
         lexical_files = sorted(f"{BM25_DIR}/{p.name}" for p in (tmp / BM25_DIR).iterdir())
         names = [FAISS_FILE, PASSAGES_FILE, *SENTENCE_FILES, *lexical_files]
         if figures is not None:
-            (tmp / FIGURES_FILE).write_bytes(to_lines(figures))
+            (tmp / FIGURES_FILE).write_bytes(
+                figures if isinstance(figures, bytes) else to_lines(figures))
             names.append(FIGURES_FILE)
         with ThreadPoolExecutor(max_workers=3) as pool:  # every file synced before the swap
             digests = dict(zip(names, pool.map(lambda name: sealed(tmp / name), names),
