@@ -1,12 +1,13 @@
 """Time to an answer in Chromium, right after the app starts (issue 16: at most 1.5 s after Enter).
 
-`python -m benchmarks.browser [--index index] [--questions 3]` starts `streamlit run app.py`
-on the index, opens the chat page in Debian's headless Chromium (Playwright, launched by path
-as the browser tests do), waits until the page's first run has finished, then for each question
-presses Enter and times until the answer's first excerpt is visible ("Uddrag 1:", or "Måske
-relateret 1:" when the app abstains). The
-first question is the one right after start; each question is new to the server process. Prints
-one JSON line: every time, the target, and the load average before and after.
+`python -m benchmarks.browser [--index index] [--questions 3] [--immediate]` starts
+`streamlit run app.py` on the index, opens the chat page in Debian's headless Chromium
+(Playwright, launched by path as the browser tests do), waits until the page's first run has
+finished (with --immediate: only until the question box shows), then for each question presses
+Enter and times until the answer's first excerpt is visible ("Uddrag 1:", or "Måske relateret
+1:" when the app abstains). The first question is the one right after start; each question is
+new to the server process. Prints one JSON line: every time, the target, and the load average
+before and after.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def measure(index: Path, corpus: Path, questions: Sequence[str]) -> dict[str, Any]:
+def measure(index: Path, corpus: Path, questions: Sequence[str], immediate: bool = False
+            ) -> dict[str, Any]:
     from playwright.sync_api import expect, sync_playwright
 
     folder = Path(tempfile.mkdtemp(prefix="sporg-browser-bench-"))
@@ -82,7 +84,8 @@ def measure(index: Path, corpus: Path, questions: Sequence[str]) -> dict[str, An
             page.goto(url, timeout=LONG_MS)
             box = page.get_by_label("Skriv dit spørgsmål her")
             expect(box).to_be_visible(timeout=LONG_MS)
-            expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=LONG_MS)
+            if not immediate:  # the page's first run finished (as a citizen sees it)
+                expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=LONG_MS)
             page_ready_s = time.perf_counter() - started
             times = []
             for n, question in enumerate(questions):
@@ -101,7 +104,8 @@ def measure(index: Path, corpus: Path, questions: Sequence[str]) -> dict[str, An
     return {"measure": "Chromium: Enter to the answer's first excerpt visible, seconds",
             "first_after_start_s": times[0], "all_s": times, "target_s": TARGET_S,
             "met": times[0] <= TARGET_S and max(times) <= TARGET_S,
-            "server_start_to_page_ready_s": page_ready_s}
+            "server_start_to_page_ready_s": page_ready_s,
+            "asked": "as soon as the box showed" if immediate else "once the page was idle"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -110,9 +114,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--index", default=str(ROOT / "index"))
     ap.add_argument("--corpus", default=str(ROOT / "corpus"))
     ap.add_argument("--questions", type=int, default=3, help=f"1-{len(QUESTIONS)}")
+    ap.add_argument("--immediate", action="store_true",
+                    help="ask as soon as the question box shows, not once the page is idle")
     ns = ap.parse_args(argv)
     before = os.getloadavg()
-    out = measure(Path(ns.index), Path(ns.corpus), QUESTIONS[: ns.questions])
+    out = measure(Path(ns.index), Path(ns.corpus), QUESTIONS[: ns.questions], ns.immediate)
     print(json.dumps({**out, "load_average_before": before, "load_average_after":
                       os.getloadavg(), "date": time.strftime("%Y-%m-%d %H:%M")},
                      ensure_ascii=False))
