@@ -109,7 +109,7 @@ class DenseRetriever(Retriever):
             scores, ids = filtered_search(self.faiss_index, query, k, allowed)
         return [
             Hit(passage=self._passages[i], score=float(s), rank=r)
-            for r, (s, i) in enumerate(zip(scores[0], ids[0], strict=True), 1)
+            for r, (s, i) in enumerate(zip(scores[0].tolist(), ids[0].tolist(), strict=True), 1)
             if i >= 0
         ]
 
