@@ -274,14 +274,15 @@ def phase_index(n: int, work: Path, base_file: Path, noise: float) -> dict[str, 
 
 def phase_serve(n: int, work: Path, queries: int) -> dict[str, Any]:
     """Warm query latency per retriever, against the bare query-encoding time."""
-    from retrieval.answer.assistant import POOL, Assistant
-    from retrieval.search.hybrid import fuse
+    from retrieval.answer.assistant import Assistant
+    from retrieval.search.hybrid import POOL, HybridRetriever, fuse
 
     start = time.perf_counter()
     assistant = Assistant.load(work / f"index-{n}", corpus_dir=work / f"corpus-{n}")
     load_s = time.perf_counter() - start
     qs = questions()[:queries]
-    dense, lexical = assistant.dense, assistant.lexical
+    dense, lexical, hybrid = assistant.dense, assistant.lexical, assistant.hybrid
+    assert isinstance(hybrid, HybridRetriever), type(hybrid)
     for q in qs[:5]:  # warm up
         dense.embedder.encode_queries([q])
         lexical.search(q, POOL)
@@ -295,7 +296,7 @@ def phase_serve(n: int, work: Path, queries: int) -> dict[str, Any]:
         lexical.search(q, 5)
         t3 = time.perf_counter()
         hits = fuse(dense.search_vector(qv, POOL), lexical.search(q, POOL), 5,
-                    assistant.hybrid.fusion, assistant.hybrid.weight)
+                    hybrid.fusion, hybrid.weight)
         t4 = time.perf_counter()
         assert hits
         for key, value in zip(timings, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
