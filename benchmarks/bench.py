@@ -382,7 +382,7 @@ def phase_faiss(n: int, base_file: Path, noise: float, queries_file: Path) -> di
         return float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth,
                                                                         strict=True)]))
 
-    from retrieval.indexing.build import HNSW_EF_CONSTRUCTION, HNSW_M
+    from retrieval.indexing.vectors import HNSW_EF_CONSTRUCTION, HNSW_M
 
     hnsw = faiss.IndexHNSWFlat(xb.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
     hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
