@@ -10,7 +10,7 @@ corpus's sentences) is built three ways, each in a fresh process, one after the 
   encoding stages' own times give the steady rate (`encode_rate`: passages per second of the
   encoding stages, sentences and windows included, which is what a cluster scales).
 
-Every result carries the load average at its start: other jobs share these 2 cores.
+Every result carries the load average at its start and end: other jobs share these 2 cores.
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ def phase(mode: str, n: int, workers: int, work: Path) -> dict[str, Any]:
                  "stages": [list(s) for s in embedder.stages]}
     total = time.perf_counter() - start
     return {"mode": mode, "workers": workers, "passages": manifest["passages"], "total_s": total,
-            "rate": manifest["passages"] / total, "load_average_at_start": load, **extra}
+            "rate": manifest["passages"] / total, "load_average_at_start": load,
+            "load_average_at_end": os.getloadavg(), **extra}
 
 
 def child(mode: str, n: int, workers: int, work: Path) -> dict[str, Any]:

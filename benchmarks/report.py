@@ -124,7 +124,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
     if fa:
         ns = [r["passages"] for r in fa]
         ax.plot(ns, [r["flat_p50_ms_1t"] for r in fa], "s:", label="FAISS flat p50")
-        from retrieval.indexing.build import HNSW_EF_SEARCH as ef
+        from retrieval.indexing.vectors import HNSW_EF_SEARCH as ef
 
         ax.plot(ns, [r[f"hnsw_ef{ef}_p50_ms"] for r in fa], "^:", label=f"FAISS HNSW ef={ef} p50")
     ax.axhline(20, color="red", lw=0.8, label="hybrid overhead target (20 ms)")

@@ -19,7 +19,8 @@ from retrieval.answer.assistant import (
 from retrieval.embedding.cluster_cli import cluster_flags, embedder_for
 from retrieval.embedding.distributed import ClusterUnavailable
 from retrieval.figures_cli import figures_command
-from retrieval.indexing.build import build
+from retrieval.indexing.build import FLAT_MAX, INDEX_TYPES, build
+from retrieval.indexing.ivf import IVF_MIN, NPROBE
 from retrieval.indexing.status import is_current
 from retrieval.indexing.store import IndexUnusable
 from retrieval.ingest.files import CorpusError
@@ -140,7 +141,7 @@ def cmd_build(ns: argparse.Namespace) -> int:
     try:
         with _cluster(ns) as embedder:
             manifest = build(ns.corpus, ns.index, ns.model, show_progress=not ns.quiet,
-                             embedder=embedder)
+                             embedder=embedder, index_type=ns.index_type, nprobe=ns.nprobe)
     except (CorpusError, ClusterUnavailable) as exc:
         return _fail(str(exc), False)
     print(
@@ -267,6 +268,11 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--model", default=None, help="model folder or hub name (default: bundled e5)")
     b.add_argument("--if-stale", action="store_true", help="do nothing if index/ is current")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.add_argument("--index-type", choices=INDEX_TYPES, default=None,
+                   help=f"FAISS index (default: by size; flat up to {FLAT_MAX:,} passages, IVF "
+                        f"above {IVF_MIN:,}, HNSW between)")
+    b.add_argument("--nprobe", type=_at_least_one, default=NPROBE,
+                   help=f"IVF lists searched per query (default {NPROBE}; kept by updates)")
     cluster_flags(b)
     b.set_defaults(func=cmd_build)
     a = sub.add_parser("ask", help="answer questions with cited excerpts")
@@ -323,6 +329,12 @@ def _corpus_commands(sub: Any) -> None:
     ls.add_argument("--json", action="store_true")
     common(ls, quiet=False)
     ls.set_defaults(func=cmd_list)
+
+
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return int(text)
 
 
 def main(argv: Iterable[str] | None = None) -> int:

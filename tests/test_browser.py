@@ -83,9 +83,13 @@ def test_citizen_asks_sees_a_cited_answer_and_gives_a_thumbs_up(
     expect(page.get_by_role("heading", name="Spørg Socialudvalget", level=1)).to_be_visible()
     _headings_in_order(page)
     question = "Hvor mange penge bruger Socialudvalget i Sønderborg på demokrati?"
+    started = time.perf_counter()
     _ask(page, question)
     answer = page.get_by_test_id("stChatMessage").nth(1)
     expect(answer.get_by_text("Uddrag 1:")).to_be_visible()
+    # Printed, not asserted: the 1.5 s target lives in `python -m benchmarks.browser`.
+    print(f"\nChromium, first question after start: answer visible "
+          f"{time.perf_counter() - started:.2f} s after typing it and pressing Enter")
     expect(answer.get_by_text("79.000 kroner").first).to_be_visible()
     expect(answer.get_by_text("Sønderborg Kommune · Socialudvalget").first).to_be_visible()
     _shot(page, shots / "citizen-answer.png")

@@ -10,9 +10,13 @@ import io
 import math
 import os
 import re
+import secrets
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -199,3 +203,71 @@ def test_an_address_where_no_cluster_listens_is_refused_with_the_fix(
     err = capsys.readouterr().err
     assert "nothing answers at --address '127.0.0.1:1'" in err and "--address HOST:6379" in err
     assert not (tmp_path / "index").exists()
+
+
+@pytest.fixture(scope="module")
+def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """A running cluster to join, as `ray start --head` leaves one: its own token (token
+    authentication on, as Ray 2.60 does when a token exists), 1 CPU, on a free port. Returns
+    its address and the environment of a machine that holds its token.
+
+    Stopped by ending its own `ray start --block` process (which stops the node it started),
+    not by `ray stop`, which would stop every Ray cluster on the machine."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
+    env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(32),
+               RAY_USAGE_STATS_ENABLED="0", PYTHONPATH=str(ROOT))  # the same code on every node
+    log = tmp_path_factory.mktemp("ray-head") / "head.log"
+    ray_cli = Path(sys.executable).with_name("ray")
+    with log.open("wb") as out:
+        head = subprocess.Popen(
+            [str(ray_cli), "start", "--head", f"--port={port}", "--num-cpus=1",
+             "--include-dashboard=false", "--disable-usage-stats", "--block"],
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while "Ray runtime started" not in log.read_text(errors="replace"):
+            assert head.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.5)
+        yield f"127.0.0.1:{port}", env
+    finally:
+        head.send_signal(signal.SIGTERM)
+        try:
+            head.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(head.pid, signal.SIGKILL)
+            head.wait()
+
+
+@pytest.mark.slow
+def test_a_build_joins_a_running_cluster_at_its_address(
+        ray_head: tuple[str, dict[str, str]], mini_index: Path, tmp_path: Path) -> None:
+    address, env = ray_head
+    cmd = [sys.executable, "-m", "retrieval", "build", "--ray", "--address", address,
+           "--corpus", str(FIXTURE_CORPUS)]
+    run = subprocess.run([*cmd, "--index", str(tmp_path / "index")], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr
+    # One worker per CPU of the cluster joined: the head's one, not this machine's CPUs.
+    assert "Ray: 1 worker(s) ready" in run.stderr, run.stderr
+    assert_same_index(mini_index, tmp_path / "index")
+
+    # Without the cluster's token, refused at once with the fix, and no index written.
+    no_token = {k: v for k, v in env.items() if not k.startswith("RAY_AUTH")}
+    for auth, why in (({}, "it needs a token and RAY_AUTH_MODE is not set"),
+                      ({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": "not-the-token"},
+                       "the token this machine has is not the cluster's")):
+        start = time.monotonic()
+        run = subprocess.run([*cmd, "--index", str(tmp_path / "refused")], cwd=ROOT,
+                             env={**no_token, **auth}, capture_output=True, text=True,
+                             timeout=300)
+        assert run.returncode == 1
+        assert run.stderr.splitlines()[-1] == (
+            f"error: the Ray cluster at '{address}' refused this machine ({why}): set "
+            "RAY_AUTH_MODE=token and the cluster's token in RAY_AUTH_TOKEN (or in a file named "
+            "by RAY_AUTH_TOKEN_PATH); `ray get-auth-token` on the head prints it "
+            "(docs/scaling.md)")
+        assert time.monotonic() - start < 60  # Ray alone retries for ~20 s, then says less
+        assert not (tmp_path / "refused").exists()

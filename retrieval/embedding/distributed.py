@@ -22,12 +22,12 @@ batch's number and refuses a result whose size is not the batch's, so a batch ru
 once and a lost one is an error, never a gap. `$SPORG_RAY_CRASH_ONCE` names a flag file: the
 first worker that finds it deletes it and kills its own process (tests/test_ray_build.py).
 
-Ray is imported only here, only when asked for: the default install does not need it.
+Ray is imported only here and in joining.py (how a cluster is joined), only when asked for:
+the default install does not need it.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import time
@@ -36,6 +36,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from retrieval.embedding.joining import ClusterUnavailable, check_token, connect, reachable
 from retrieval.embedding.model import BATCH_SIZE, MODEL_ENV, resolve_model
 from retrieval.embedding.progress import Progress
 
@@ -43,13 +44,6 @@ EXTRA = "pip install -e '.[cluster]'"
 CRASH_ENV = "SPORG_RAY_CRASH_ONCE"
 # The order build() and update() encode in (build.py, sentences.py): named in the progress line.
 STAGES = ("passages", "sentences", "windows")
-ADDRESS_FIX = ("give the head's address as --address HOST:6379 (or ray://HOST:10001, or auto on "
-               "a cluster node), or leave it out for a local cluster")
-
-
-class ClusterUnavailable(RuntimeError):
-    """Ray is missing, or the cluster cannot encode; the message names the fix."""
-
 
 def require_ray() -> Any:
     """The ray module, or a one-line error naming the extra that installs it."""
@@ -140,7 +134,8 @@ class RayEmbedder:
         self.options = options or RayOptions()
         self.stream = stream if stream is not None else sys.stderr
         self._model_id = resolve_model(self.spec, convert=False)[1]
-        _reachable(self.options.address, ADDRESS_FIX)  # before minutes of chunking, not after
+        reachable(self.options.address)  # before minutes of chunking, not after
+        check_token(self.options.address)
         self._actors: list[Any] = []
         self._started_ray = False
         self._calls = 0
@@ -217,7 +212,7 @@ class RayEmbedder:
         ray = require_ray()
         began = time.perf_counter()
         if not ray.is_initialized():
-            _connect(ray, self.options.address)
+            connect(ray, self.options.address)
             self._started_ray = True
         cpus = float(ray.cluster_resources().get("CPU", 1))
         per = self.options.cpus_per_worker
@@ -257,35 +252,3 @@ class RayEmbedder:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-
-def _connect(ray: Any, address: str | None) -> None:
-    """Join the cluster at ``address``, or start a private one here ("local"); never report
-    usage to Ray's servers (this product runs offline)."""
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    fix = ADDRESS_FIX
-    _reachable(address, fix)
-    try:
-        ray.init(address=address or "local", logging_level=logging.WARNING,
-                 configure_logging=True)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise ClusterUnavailable(
-            f"cannot join a Ray cluster at {address!r} ({exc}): {fix}; a cluster with Ray's "
-            "token authentication also needs its token on this machine (RAY_AUTH_TOKEN or "
-            "~/.ray/auth_token, see docs/scaling.md)") from exc
-
-
-def _reachable(address: str | None, fix: str) -> None:
-    """Fail in seconds on an address nothing listens at: Ray itself keeps retrying for minutes
-    (measured: still waiting for 127.0.0.1:1 after 5 minutes)."""
-    import socket
-
-    if address in (None, "auto", "local"):
-        return
-    host, _, port = address.removeprefix("ray://").rpartition(":")
-    if not host or not port.isdigit():
-        raise ClusterUnavailable(f"--address {address!r} is not HOST:PORT: {fix}")
-    try:
-        socket.create_connection((host, int(port)), timeout=10).close()
-    except OSError as exc:
-        raise ClusterUnavailable(f"nothing answers at --address {address!r} ({exc}): {fix}"
-                                 ) from exc

@@ -7,7 +7,8 @@ keys, rescores BM25, and swaps the result in atomically. Both end in the same in
 passages, vectors, BM25 scores and therefore the same search results (tests/test_ingest.py).
 
 The FAISS index type follows the corpus size (see docs/benchmarks.md for the measurements):
-exact flat search while a query costs little, HNSW above FLAT_MAX passages.
+exact flat search while a query costs little, HNSW above FLAT_MAX passages, IVF above IVF_MIN
+(retrieval/indexing/ivf.py, with its retraining rule for updates).
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ from typing import Any
 import numpy as np
 
 from retrieval.embedding.model import Embedder, get_embedder
-from retrieval.indexing.figures import FIGURES_FILE, extract, read_figures, sorted_figures
+from retrieval.indexing import ivf
+from retrieval.indexing.figures import (
+    FIGURES_FILE,
+    Figure,
+    extract,
+    sorted_figures,
+    updated_lines,
+)
 from retrieval.indexing.folder import writing
 from retrieval.indexing.lexical_index import LexicalIndex
 from retrieval.indexing.sentences import SentenceArrays
@@ -32,7 +40,15 @@ from retrieval.indexing.store import (
     read_manifest,
     save_index,
 )
-from retrieval.indexing.vectors import index_kind, passage_keys, searchable
+from retrieval.indexing.vectors import (
+    INDEX_TYPES,
+    all_vectors,
+    index_kind,
+    make_index,
+    new_index,
+    passage_keys,
+    searchable,
+)
 from retrieval.ingest import catalog, changes
 from retrieval.ingest.corpus import load_document
 from retrieval.ingest.files import CorpusError
@@ -47,46 +63,14 @@ Fingerprints = dict[str, dict[str, Any]]
 # graph to build. Above, HNSW; efSearch 512 measured recall@10 0.93 against exact at 100,000
 # (0.88 at 256) for 1.8 ms, still small next to BM25's share of the budget.
 FLAT_MAX = 125_000
-HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 64
-HNSW_EF_SEARCH = 512
 
 
 def index_type_for(n_passages: int) -> str:
-    """Exact search while it is cheap; HNSW once a flat scan would eat the latency budget."""
+    """Exact search while it is cheap; HNSW once a flat scan would eat the latency budget;
+    IVF where HNSW's recall falls (ivf.py)."""
+    if n_passages > ivf.IVF_MIN:
+        return "ivf"
     return "flat" if n_passages <= FLAT_MAX else "hnsw"
-
-
-def new_index(kind: str, dim: int) -> Any:
-    """An empty IndexIDMap2 (stable passage keys) over a flat or HNSW inner-product index."""
-    import faiss
-
-    inner: Any
-    if kind == "flat":
-        inner = faiss.IndexFlatIP(dim)
-    elif kind == "hnsw":
-        inner = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        inner.hnsw.efSearch = HNSW_EF_SEARCH
-    else:
-        raise ValueError(f"index type must be 'flat' or 'hnsw', got {kind!r}")
-    id_map: Any = faiss.IndexIDMap2(inner)
-    id_map.referenced_objects = [inner]  # the Python wrapper owns inner; keep it alive
-    return id_map
-
-
-def make_index(kind: str, keys: np.ndarray, vectors: np.ndarray) -> Any:
-    id_map = new_index(kind, vectors.shape[1])
-    if len(keys):
-        id_map.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), keys)
-    return id_map
-
-
-def all_vectors(id_map: Any) -> np.ndarray:
-    inner = searchable(id_map)
-    if inner.ntotal == 0:
-        return np.zeros((0, id_map.d), np.float32)
-    return np.asarray(inner.reconstruct_n(0, inner.ntotal), dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -112,15 +96,20 @@ def build(
     show_progress: bool = True,
     index_type: str | None = None,
     embedder: Embedder | None = None,
+    nprobe: int = ivf.NPROBE,
 ) -> dict[str, Any]:
-    """Clean, chunk, embed and save every document; returns the new manifest."""
+    """Clean, chunk, embed and save every document; returns the new manifest.
+
+    ``index_type`` None follows the corpus size (index_type_for); ``nprobe`` is an IVF's."""
     embedder = embedder or get_embedder(model)
+    if index_type is not None and index_type not in INDEX_TYPES:
+        raise ValueError(f"index type must be one of {', '.join(INDEX_TYPES)}, got {index_type!r}")
     with writing(index_dir):
         cm = catalog.read_catalog(corpus_dir)
         if not cm.entries:
             raise CorpusError(f"{cm.path}: lists no [[document]]; add one")
         return _full(cm, changes.fingerprints(cm), index_dir, embedder, show_progress,
-                     index_type)
+                     index_type, nprobe)
 
 
 def update(
@@ -152,8 +141,8 @@ def update(
 
 
 def _full(cm: catalog.Catalog, prints: Fingerprints, index_dir: Path | str,
-          embedder: Embedder, show_progress: bool, index_type: str | None = None
-          ) -> dict[str, Any]:
+          embedder: Embedder, show_progress: bool, index_type: str | None = None,
+          nprobe: int = ivf.NPROBE) -> dict[str, Any]:
     docs, skipped = _readable(cm, cm.entries)
     if not docs:
         raise CorpusError(f"{cm.folder}: no listed document could be read: {skipped}")
@@ -162,15 +151,16 @@ def _full(cm: catalog.Catalog, prints: Fingerprints, index_dir: Path | str,
                                        show_progress=show_progress)
     sentences = SentenceArrays.encode(embedder, passages, show_progress=show_progress)
     kind = index_type or index_type_for(len(passages))
-    id_map = make_index(kind, passage_keys(passages), vectors)
+    id_map = make_index(kind, passage_keys(passages), vectors, nprobe=nprobe)
     counts = _counts(passages)
     sources = {d.id: _record(prints[d.id], changes.content_hash(d.text), counts.get(d.id, 0))
                for d in docs}
     sources.update({i: _skipped(prints[i], why) for i, why in skipped.items()})
     sources = {e["id"]: sources[e["id"]] for e in cm.entries}
     corpus_hash = changes.corpus_hash(cm, changes.source_hashes(prints))
+    extra = {**_extra(cm, sources), **ivf.manifest_entry(searchable(id_map), len(passages))}
     save_index(index_dir, passages, id_map, LexicalIndex.build(passages), sentences,
-               embedder.model_id, corpus_hash, _extra(cm, sources), figures=extract(passages))
+               embedder.model_id, corpus_hash, extra, figures=extract(passages))
     return read_manifest(index_dir)
 
 
@@ -194,7 +184,9 @@ def _incremental(cm: catalog.Catalog, prints: Fingerprints, stored: StoredIndex,
     keep = np.fromiter((d not in drop for d in owners), dtype=bool, count=len(owners))
     vectors = embedder.encode_passages([embed_text(p) for p in fresh],
                                        show_progress=show_progress)
-    id_map = _updated_vectors(stored.id_map, stored.keys, keep, fresh, vectors)
+    trained_on = int(stored.manifest.get("ivf", {}).get("trained_on", 0))
+    id_map, trained_on = _updated_vectors(stored.id_map, stored.keys, keep, fresh, vectors,
+                                          trained_on)
     passages = stored.passages.taken(keep) + fresh
     lexical = stored.lexical.update(keep, fresh, passages)
     sentences = stored.sentences.taken(keep) + SentenceArrays.encode(embedder, fresh)
@@ -207,32 +199,48 @@ def _incremental(cm: catalog.Catalog, prints: Fingerprints, stored: StoredIndex,
     # Manifest order, with the fingerprints' current stat (a touched, unchanged file).
     sources = {e["id"]: {**sources[e["id"]], **prints[e["id"]]} for e in cm.entries}
     # Figures of unchanged documents are kept; only fresh passages are read for new ones.
-    if FIGURES_FILE in stored.manifest.get("files", {}):
-        kept = [f for f in read_figures(index_dir) if f.document_id not in drop]
+    figures: list[Figure] | bytes
+    if FIGURES_FILE in stored.manifest.get("files", {}):  # their lines, not re-serialised
+        figures = updated_lines(index_dir, drop, extract(fresh))
     else:  # an index from before figures: read the kept passages once
-        kept = extract(stored.passages.taken(keep))
+        figures = sorted_figures(extract(stored.passages.taken(keep)) + extract(fresh))
+    extra = {**_extra(cm, sources), **ivf.manifest_entry(searchable(id_map), trained_on)}
     save_index(index_dir, passages, id_map, lexical, sentences, embedder.model_id, corpus_hash,
-               _extra(cm, sources), figures=sorted_figures(kept + extract(fresh)))
+               extra, figures=figures)
     return UpdateReport(added, changed, removed, len(fresh), manifest=read_manifest(index_dir))
 
 
 def _updated_vectors(id_map: Any, keys: np.ndarray, keep: np.ndarray,
-                     fresh: Sequence[Passage], vectors: np.ndarray) -> Any:
-    """Remove by key and append; HNSW cannot remove, so its graph is rebuilt from the stored
-    vectors (no re-encoding), as it is when the corpus size calls for the other index type."""
+                     fresh: Sequence[Passage], vectors: np.ndarray, trained_on: int
+                     ) -> tuple[Any, int]:
+    """Remove by key and append, and the number of vectors an IVF was trained on.
+
+    HNSW cannot remove, so its graph is rebuilt from the stored vectors (no re-encoding), as is
+    the index when the corpus size calls for another type. An IVF adds to its trained lists,
+    re-files the kept vectors under the same centroids when some are removed, and is retrained
+    from the stored vectors when ivf.retrain_due says the corpus outgrew its training."""
     import faiss
 
-    kind = index_kind(faiss.downcast_index(id_map.index))
-    wanted = index_type_for(int(keep.sum()) + len(fresh))
-    if wanted != kind or (kind != "flat" and not keep.all()):
-        old = all_vectors(id_map)[keep]
-        return make_index(wanted, np.concatenate([keys[keep], passage_keys(fresh)]),
-                          np.concatenate([old, vectors]))
+    inner = searchable(id_map)
+    kind, n = index_kind(inner), int(keep.sum()) + len(fresh)
+    wanted = index_type_for(n)
+    retrain = kind == "ivf" and wanted == kind and ivf.retrain_due(trained_on, n)
+    if retrain:
+        print(f"Retraining the IVF index: {retrain}.", file=sys.stderr)
+    if wanted != kind or retrain or (kind != "flat" and not keep.all()):
+        all_keys = np.concatenate([keys[keep], passage_keys(fresh)])
+        every = np.concatenate([all_vectors(id_map)[keep], vectors])
+        if kind == "ivf" and not retrain and wanted == kind:  # same centroids, no training
+            kept: Any = new_index(kind, id_map.d, ivf.emptied(inner))
+            kept.add_with_ids(np.ascontiguousarray(every, dtype=np.float32), all_keys)
+            return kept, trained_on
+        nprobe = int(inner.nprobe) if kind == "ivf" else ivf.NPROBE
+        return make_index(wanted, all_keys, every, nprobe=nprobe), n
     if not keep.all():
         id_map.remove_ids(faiss.IDSelectorBatch(keys[~keep]))
     if len(fresh):
         id_map.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), passage_keys(fresh))
-    return id_map
+    return id_map, trained_on
 
 
 def _readable(cm: catalog.Catalog, entries: Sequence[dict[str, str]]

@@ -9,7 +9,9 @@ sorted the two give the same bytes (tests/test_figures.py).
 
 from __future__ import annotations
 
+import heapq
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ from retrieval.text.figures import figures_in_sentence
 from retrieval.types import Passage
 
 FIGURES_FILE = "figures.jsonl"
+_DOCUMENT = re.compile(rb'"document_id": "([a-z0-9-]+)"')  # catalog ids are [a-z0-9-]
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,24 @@ def sorted_figures(figures: Iterable[Figure]) -> list[Figure]:
 def to_lines(figures: Sequence[Figure]) -> bytes:
     return "".join(json.dumps(f.to_json(), ensure_ascii=False) + "\n"
                    for f in figures).encode("utf-8")
+
+
+def updated_lines(folder: Path | str, drop: set[str], fresh: Sequence[Figure]) -> bytes:
+    """What `to_lines(sorted_figures(kept + fresh))` gives, where kept are the stored figures of
+    the documents not in ``drop``: their lines are kept as read and merged by document with
+    the fresh ones. Parsing and re-serialising 100,000 figures took ~10 s of adding one
+    document at 100,000 passages (profiled); fresh documents are never among the kept ones."""
+    kept: list[tuple[str, bytes]] = []
+    for line in (Path(folder) / FIGURES_FILE).read_bytes().splitlines(keepends=True):
+        if not line.strip():
+            continue
+        found = _DOCUMENT.search(line)
+        doc = found[1].decode() if found else str(json.loads(line)["document_id"])
+        if doc not in drop:
+            kept.append((doc, line if line.endswith(b"\n") else line + b"\n"))
+    new = [(f.document_id, (json.dumps(f.to_json(), ensure_ascii=False) + "\n").encode())
+           for f in sorted_figures(fresh)]
+    return b"".join(line for _, line in heapq.merge(kept, new, key=lambda item: item[0]))
 
 
 def read_figures(folder: Path | str) -> list[Figure]:

@@ -174,6 +174,10 @@ class PassageLines(Sequence[Passage]):
     def __getitem__(self, index: slice) -> list[Passage]: ...
 
     def __getitem__(self, index: int | slice) -> Passage | list[Passage]:
+        if type(index) is int and index >= 0:  # a deep search asks for ~2,000 of these
+            found = self._parsed.get(index)
+            if found is not None:
+                return found
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         if index < 0:

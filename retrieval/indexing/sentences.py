@@ -6,7 +6,8 @@ whose passages the process had not met (issue 16). Both are encoded at build tim
 text on its own with the passage prompt, exactly as answers encoded them before, duplicates (the
 chunker's one-sentence overlap) once. Windows made from their sentences' vectors (normalised
 means, with or without the header's) were measured and lost 6-10 points of hit@1
-(docs/benchmarks.md), so they are encoded. Stored as float16, memory-mapped when serving:
+(docs/benchmarks.md), so they are encoded. Stored as float16; answers read a passage's rows with
+one pread (`RowReader`), updates memory-map the files:
 
   sentences.npy, sentence_starts.npy   passage i's sentences are rows starts[i]:starts[i+1]
   windows.npy, window_starts.npy       the same for its windows (`chunking.windows`)
@@ -14,6 +15,8 @@ means, with or without the header's) were measured and lost 6-10 points of hit@1
 
 from __future__ import annotations
 
+import os
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,12 +32,39 @@ _TEXTS: dict[str, Callable[[Passage], list[str]]] = {
     "sentence": lambda p: split_sentences(p.text), "window": windows}
 
 
+class RowReader:
+    """Rows of a 2-D .npy file read with pread, not through a memory map: at 100,000 passages a
+    serving process that read its candidates' rows from the maps held 800 MB of the two files
+    after 476 questions (each page fault maps up to 64 KB around it); read this way the page
+    cache keeps the files and the process only the rows it is using."""
+
+    def __init__(self, path: Path) -> None:
+        with path.open("rb") as f:
+            version = np.lib.format.read_magic(f)
+            header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                      else np.lib.format.read_array_header_2_0)
+            shape, fortran, dtype = header(f)
+            self.offset = f.tell()
+        if fortran or len(shape) != 2:
+            raise ValueError(f"{path}: expected a C-ordered 2-D array, got shape {shape}")
+        self.dtype = np.dtype(dtype)
+        self.width = int(shape[1]) * self.dtype.itemsize
+        self._fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self._fd)
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        data = os.pread(self._fd, (stop - start) * self.width, self.offset + start * self.width)
+        return np.frombuffer(data, self.dtype).reshape(stop - start, -1)
+
+
 class Ragged:
     """Vectors grouped by passage: passage i's rows are vectors[starts[i]:starts[i+1]]."""
 
-    def __init__(self, vectors: np.ndarray, starts: np.ndarray) -> None:
+    def __init__(self, vectors: np.ndarray, starts: np.ndarray,
+                 reader: RowReader | None = None) -> None:
         self.vectors = vectors
         self.starts = starts
+        self.reader = reader  # set when read from a file: rows() then reads, not maps
 
     @classmethod
     def encode(cls, embedder: Any, groups: Sequence[Sequence[str]],
@@ -61,7 +91,10 @@ class Ragged:
         return None
 
     def rows(self, i: int) -> np.ndarray:
-        return np.asarray(self.vectors[self.starts[i]:self.starts[i + 1]], dtype=np.float32)
+        start, stop = int(self.starts[i]), int(self.starts[i + 1])
+        if self.reader is not None:
+            return self.reader.rows(start, stop).astype(np.float32)
+        return np.asarray(self.vectors[start:stop], dtype=np.float32)
 
     def taken(self, keep: np.ndarray) -> Ragged:
         counts = np.diff(self.starts)
@@ -90,9 +123,11 @@ class SentenceArrays:
 
     @classmethod
     def read(cls, folder: Path) -> SentenceArrays:
-        """Memory-mapped: at 100,000 passages these are the largest files of the index."""
+        """Memory-mapped (what updates copy from) and read by row (what answers use): at 100,000
+        passages these are the largest files of the index."""
         return cls({k: Ragged(np.load(folder / f"{k}s.npy", mmap_mode="r", allow_pickle=False),
-                              np.load(folder / f"{k}_starts.npy", allow_pickle=False))
+                              np.load(folder / f"{k}_starts.npy", allow_pickle=False),
+                              RowReader(folder / f"{k}s.npy"))
                     for k in KINDS})
 
     def save(self, folder: Path) -> None:

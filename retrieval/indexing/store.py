@@ -2,14 +2,16 @@
 
 index/
   index.faiss      the vectors: a FAISS IndexIDMap2 (stable 64-bit key per passage) over an
-                   exact flat or an HNSW index, in passage order
+                   exact flat, an HNSW or an IVF index (retrieval/indexing/ivf.py), in passage
+                   order
   passages.jsonl   one passage per line, in vector order
   bm25/            the lexical index (retrieval/indexing/lexical_index.py)
   sentences.npy, sentence_starts.npy, windows.npy, window_starts.npy
                    every passage's sentence and window vectors, float16 (retrieval/indexing/
                    sentences.py), so answers highlight and rescore windows without the model
   figures.jsonl    every amount and count, cited (retrieval/indexing/figures.py)
-  manifest.json    model, dimension, index type, corpus hash, per-document hashes, format
+  manifest.json    model, dimension, index type (an IVF's lists, nprobe, vectors trained on),
+                   corpus hash, per-document hashes, format
                    version, each file's size and SHA-256 (loading checks every size and the
                    checksums of small files; `damaged_files(full=True)` checks them all)
 
@@ -41,6 +43,7 @@ from retrieval.indexing.folder import (
     swap_in,
     temporary_sibling,
 )
+from retrieval.indexing.ivf import manifest_problem
 from retrieval.indexing.passages import BadPassageLine, PassageLines, as_lines
 from retrieval.indexing.sentences import FILES as SENTENCE_FILES
 from retrieval.indexing.sentences import SentenceArrays
@@ -100,7 +103,7 @@ def save_index(
     model_id: str,
     corpus_hash: str,
     extra: dict[str, Any] | None = None,
-    figures: Sequence[Figure] | None = None,
+    figures: Sequence[Figure] | bytes | None = None,
 ) -> Path:
     """Write into a temporary sibling folder, then swap it in with renames.
 
@@ -130,7 +133,8 @@ def save_index(
         lexical_files = sorted(f"{BM25_DIR}/{p.name}" for p in (tmp / BM25_DIR).iterdir())
         names = [FAISS_FILE, PASSAGES_FILE, *SENTENCE_FILES, *lexical_files]
         if figures is not None:
-            (tmp / FIGURES_FILE).write_bytes(to_lines(figures))
+            (tmp / FIGURES_FILE).write_bytes(
+                figures if isinstance(figures, bytes) else to_lines(figures))
             names.append(FIGURES_FILE)
         with ThreadPoolExecutor(max_workers=3) as pool:  # every file synced before the swap
             digests = dict(zip(names, pool.map(lambda name: sealed(tmp / name), names),
@@ -249,6 +253,8 @@ def load_index(
             f"{folder / name} is damaged or was changed after the build: run `{REBUILD}`"
         )
     id_map = _read_vectors(folder)
+    if (problem := manifest_problem(manifest, searchable(id_map))) is not None:
+        raise IndexUnusable(f"{folder}/ is out of step: {problem}: run `{REBUILD}`")
     passages = PassageLines.read(folder / PASSAGES_FILE, towns=not for_update)
     if id_map.ntotal != len(passages) or manifest.get("passages") != len(passages):
         raise IndexUnusable(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from retrieval.indexing.ivf import IVF_EXACT_SHARE
 from retrieval.indexing.passages import PassageLines
 from retrieval.search.base import EVERYWHERE, Retriever, Where, check_k
 from retrieval.search.facets import Facets
@@ -109,7 +111,7 @@ class DenseRetriever(Retriever):
             scores, ids = filtered_search(self.faiss_index, query, k, allowed)
         return [
             Hit(passage=self._passages[i], score=float(s), rank=r)
-            for r, (s, i) in enumerate(zip(scores[0], ids[0], strict=True), 1)
+            for r, (s, i) in enumerate(zip(scores[0].tolist(), ids[0].tolist(), strict=True), 1)
             if i >= 0
         ]
 
@@ -121,12 +123,26 @@ def filtered_search(index: Any, query: np.ndarray, k: int, allowed: np.ndarray
     A flat index scores only the allowed vectors. HNSW's graph walk finds few members of a
     small subset (one town of 98 at efSearch 256 yields a handful), so below HNSW_EXACT_SHARE
     of the corpus the allowed vectors are scored exactly in the flat storage under the graph;
-    a large subset is searched through the graph, with efSearch raised to at least k."""
+    a large subset is searched through the graph, with efSearch raised to at least k. An IVF
+    probing 64 of 4,000 lists would miss a small subset the same way, so below IVF_EXACT_SHARE
+    it probes every list (only the allowed ids' vectors are scored: exact); a larger share s
+    probes nprobe/s lists, which hold as many allowed vectors as an unfiltered search scans,
+    and every list when those still held fewer than k."""
     import faiss
 
-    selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+    # A bitmap of the corpus, not IDSelectorBatch's hash set: building that set for 250,000
+    # allowed ids took ~100 ms per query at 1M (docs/scaling.md), the bitmap ~1 ms.
+    mask = np.zeros(index.ntotal, dtype=bool)
+    mask[allowed] = True
+    bitmap = np.packbits(mask, bitorder="little")  # bit i % 8 of byte i // 8, as FAISS reads it
+    selector = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
     params: Any
-    if isinstance(index, faiss.IndexHNSW) and len(allowed) >= HNSW_EXACT_SHARE * index.ntotal:
+    if isinstance(index, faiss.IndexIVF):
+        params = faiss.SearchParametersIVF()
+        share = len(allowed) / max(index.ntotal, 1)
+        wide = math.ceil(index.nprobe / share)  # as many allowed candidates as unfiltered
+        params.nprobe = index.nlist if share < IVF_EXACT_SHARE else min(index.nlist, wide)
+    elif isinstance(index, faiss.IndexHNSW) and len(allowed) >= HNSW_EXACT_SHARE * index.ntotal:
         params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]  # not in the stubs
         params.efSearch = max(index.hnsw.efSearch, k)
     else:
@@ -135,4 +151,7 @@ def filtered_search(index: Any, query: np.ndarray, k: int, allowed: np.ndarray
             index = faiss.downcast_index(index.storage)
     params.sel = selector
     scores, ids = index.search(query, k, params=params)
+    if isinstance(index, faiss.IndexIVF) and (ids < 0).any() and params.nprobe < index.nlist:
+        params.nprobe = index.nlist  # the probed lists held fewer than k allowed: all of them
+        scores, ids = index.search(query, k, params=params)
     return scores, ids
