@@ -16,19 +16,14 @@ import argparse
 import json
 import os
 import re
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 TARGET_S = 1.5
 QUESTIONS = (
     "Hvor mange penge bruger Socialudvalget i Sønderborg på demokrati?",
@@ -41,66 +36,38 @@ FIRST_EXCERPT = re.compile("^(Uddrag|Måske relateret) 1:")
 LONG_MS = 240_000  # the first page run loads the model
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
 def measure(index: Path, corpus: Path, questions: Sequence[str], immediate: bool = False
             ) -> dict[str, Any]:
     from playwright.sync_api import expect, sync_playwright
 
+    # The browser tests' server: a free port, the network guard proven loaded in it.
+    from tests.streamlit_server import CHROMIUM, serve
+
     folder = Path(tempfile.mkdtemp(prefix="sporg-browser-bench-"))
-    port = _port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "SPORG_INDEX": str(index), "SPORG_CORPUS": str(corpus),
-           "SPORG_FEEDBACK_DB": str(folder / "feedback.sqlite3"), "PYTHONPATH": str(ROOT)}
-    log = (folder / "streamlit.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    env = {"SPORG_INDEX": str(index), "SPORG_CORPUS": str(corpus),
+           "SPORG_FEEDBACK_DB": str(folder / "feedback.sqlite3")}
     started = time.perf_counter()
-    try:
-        while not _healthy(url):
-            if server.poll() is not None or time.perf_counter() - started > 120:
-                raise RuntimeError(f"streamlit did not start; see {folder / 'streamlit.log'}")
-            time.sleep(0.2)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
-            page = browser.new_page(locale="da-DK", viewport={"width": 1280, "height": 1400})
-            page.set_default_timeout(LONG_MS)
-            page.goto(url, timeout=LONG_MS)
-            box = page.get_by_label("Skriv dit spørgsmål her")
-            expect(box).to_be_visible(timeout=LONG_MS)
-            if not immediate:  # the page's first run finished (as a citizen sees it)
-                expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=LONG_MS)
-            page_ready_s = time.perf_counter() - started
-            times = []
-            for n, question in enumerate(questions):
-                box.fill(question)
-                t0 = time.perf_counter()
-                box.press("Enter")
-                answer = page.get_by_test_id("stChatMessage").nth(2 * n + 1)
-                expect(answer.get_by_text(FIRST_EXCERPT).first).to_be_visible(timeout=LONG_MS)
-                times.append(time.perf_counter() - t0)
-                expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=LONG_MS)
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
+    with serve("app.py", folder, env) as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
+        page = browser.new_page(locale="da-DK", viewport={"width": 1280, "height": 1400})
+        page.set_default_timeout(LONG_MS)
+        page.goto(str(server["url"]), timeout=LONG_MS)
+        box = page.get_by_label("Skriv dit spørgsmål her")
+        expect(box).to_be_visible(timeout=LONG_MS)
+        if not immediate:  # the page's first run finished (as a citizen sees it)
+            expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=LONG_MS)
+        page_ready_s = time.perf_counter() - started
+        times = []
+        for n, question in enumerate(questions):
+            box.fill(question)
+            t0 = time.perf_counter()
+            box.press("Enter")
+            answer = page.get_by_test_id("stChatMessage").nth(2 * n + 1)
+            expect(answer.get_by_text(FIRST_EXCERPT).first).to_be_visible(timeout=LONG_MS)
+            times.append(time.perf_counter() - t0)
+            expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=LONG_MS)
+        browser.close()
     return {"measure": "Chromium: Enter to the answer's first excerpt visible, seconds",
             "first_after_start_s": times[0], "all_s": times, "target_s": TARGET_S,
             "met": times[0] <= TARGET_S and max(times) <= TARGET_S,
