@@ -85,7 +85,7 @@ class Evidence:
         kind = 0.0 if ask.shape is None else 1.0
         shape_missing = 0.0 if holds(ask.shape, sentences) else 1.0
         near = bound(ask, passage, compounds)
-        near3 = max((bound(ask, h.passage.text, compounds) for h in ranked[:3]), default=0.0)
+        near3 = max([near, *(bound(ask, h.passage.text, compounds) for h in ranked[1:3])])
         return cls(
             dense_top=d0, dense_margin=min(d0 - d1, MAX_MARGIN),
             lexical_top=lexical[0].score if lexical else 0.0,
