@@ -26,6 +26,7 @@ from evaluation.records import Evaluation, QueryRecord
 from evaluation.report import LATEST, summary_json, write_report
 from evaluation.runner import KNOWN, choose, run_beir, run_gold
 from evaluation.trec import TrecError, read_qrels
+from retrieval.indexing.store import IndexUnusable
 
 
 def _say(message: str) -> None:
@@ -79,9 +80,10 @@ def cmd_run(ns: argparse.Namespace) -> int:
             if ns.limit < 1:
                 raise ValueError(f"--limit must be at least 1, got {ns.limit}")
             questions = questions[: ns.limit]
-        _say(f"{Path(ns.questions).stem}: {len(questions)} questions over {ns.corpus}/ "
-             "(index built in a temporary folder)")
-        evaluation = run_gold(questions, names, ns.k, ns.corpus, ns.model, Path(ns.questions).stem)
+        where = (f"index {ns.index}/" if ns.index else "index built in a temporary folder")
+        _say(f"{Path(ns.questions).stem}: {len(questions)} questions over {ns.corpus}/ ({where})")
+        evaluation = run_gold(questions, names, ns.k, ns.corpus, ns.model, Path(ns.questions).stem,
+                              ns.index)
     table = summarise(evaluation)
     summary = summary_json(evaluation, table)
     summary["seconds"] = time.perf_counter() - start
@@ -165,6 +167,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--k", type=int, default=10, help="passages kept per query (default 10)")
     r.add_argument("--limit", type=int, default=None, help="only the first N queries")
     r.add_argument("--corpus", default="corpus", help="corpus folder for the gold set")
+    r.add_argument("--index", default=None,
+                   help="an index already built from --corpus (default: build one in a "
+                        "temporary folder)")
     r.add_argument("--model", default=None, help="embedding model (default: bundled e5)")
     r.add_argument("--json", action="store_true", help="print one JSON object")
     r.add_argument("--out", default="reports", help="report folder ('' for none)")
@@ -192,7 +197,8 @@ def main(argv: Iterable[str] | None = None) -> int:
         if getattr(ns, "k", 1) < 1:
             raise ValueError(f"--k must be at least 1, got {ns.k}")
         return int(ns.func(ns))
-    except (GoldError, BeirError, TrecError, ValueError, FileNotFoundError, KeyError) as exc:
+    except (GoldError, BeirError, TrecError, ValueError, FileNotFoundError, KeyError,
+            IndexUnusable) as exc:
         message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
         if getattr(ns, "json", False):
             print(json.dumps({"error": message}, ensure_ascii=False))

@@ -104,7 +104,9 @@ def _by_group(evaluation: Evaluation) -> tuple[str, list[str], list[list[str]]]:
 
 def _timing(evaluation: Evaluation) -> str:
     if evaluation.kind == "gold":
-        build = max(evaluation.index_seconds.values(), default=0.0)
+        if not evaluation.index_seconds:
+            return "seconds is query time per retriever (on an index built beforehand)"
+        build = max(evaluation.index_seconds.values())
         return f"seconds is query time per retriever (the shared index build took {build:.1f} s)"
     return "seconds is wall time per retriever, its own indexing included"
 

@@ -147,15 +147,28 @@ def build_assistant(corpus_dir: Path | str, index_dir: Path | str, model: str | 
     return Assistant.load(index_dir, model=model, corpus_dir=corpus_dir)
 
 
-def run_gold(
-    questions: Sequence[GoldQuestion], names: str | Sequence[str] = "all", k: int = 10,
-    corpus_dir: Path | str = "corpus", model: str | None = None, dataset: str = "gold",
-) -> Evaluation:
-    """Build the product over the corpus in a temporary folder and ask every question."""
+def open_assistant(corpus_dir: Path | str, index_dir: Path | str | None = None,
+                   model: str | None = None) -> tuple[Assistant, float | None]:
+    """The product over the corpus, and the seconds its build took: built in a temporary folder,
+    or `index_dir` when given (an index already built from this corpus: a stale one is refused,
+    so its scores are the corpus's; saves the build, minutes on the embedded corpus)."""
+    if index_dir is not None:
+        from retrieval.answer.assistant import Assistant
+
+        return Assistant.load(index_dir, model=model, corpus_dir=corpus_dir), None
     with tempfile.TemporaryDirectory(prefix="sporg-eval-") as tmp:
         start = time.perf_counter()
         assistant = build_assistant(corpus_dir, Path(tmp) / "index", model)
-        build_seconds = time.perf_counter() - start
+        return assistant, time.perf_counter() - start
+
+
+def run_gold(
+    questions: Sequence[GoldQuestion], names: str | Sequence[str] = "all", k: int = 10,
+    corpus_dir: Path | str = "corpus", model: str | None = None, dataset: str = "gold",
+    index_dir: Path | str | None = None,
+) -> Evaluation:
+    """Ask every question of the product over the corpus (`open_assistant`)."""
+    assistant, build_seconds = open_assistant(corpus_dir, index_dir, model)
     chosen = choose(names, list(assistant.retrievers))
     records: list[QueryRecord] = []
     seconds: dict[str, float] = {}
@@ -167,6 +180,6 @@ def run_gold(
         dataset=dataset, kind="gold", k=k, records=tuple(records),
         qrels=gold_qrels(questions, assistant.passages),
         texts={p.id: p.text for p in assistant.passages}, seconds=seconds,
-        index_seconds=dict.fromkeys(chosen, build_seconds),
+        index_seconds={} if build_seconds is None else dict.fromkeys(chosen, build_seconds),
         groups={q.id: q.type for q in questions},
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from evaluation.crossval import (
 )
 from evaluation.gold import GOLD, load_gold
 from retrieval.answer.abstain import FEATURES, PARAMS, Abstainer, fit
+from retrieval.indexing.store import IndexUnusable
 from retrieval.search.hybrid import HYBRID_SETTINGS
 
 TOWNS = GOLD.with_name("towns.jsonl")
@@ -38,6 +38,9 @@ def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m evaluation crossval", description=__doc__)
     ap.add_argument("--questions", nargs="+", type=Path, default=[GOLD, TOWNS])
     ap.add_argument("--corpus", type=Path, default=Path("corpus"))
+    ap.add_argument("--index", type=Path, default=None,
+                    help="an index already built from --corpus (default: build one in a "
+                         "temporary folder)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--features", default=",".join(SIGNALS),
                     help=f"abstention signals, comma-separated, from {', '.join(FEATURES)}")
@@ -61,7 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     questions = [q for path in ns.questions for q in load_gold(path)]
     start = time.perf_counter()
-    asked = _ask(questions, ns.corpus)
+    try:
+        asked = _ask(questions, ns.corpus, ns.index)
+    except (IndexUnusable, FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     report: dict[str, Any] = {
         "questions": [p.name for p in ns.questions], "towns": len({a.town for a in asked}),
         "features": features, "allowed_wrong": ns.allowed_wrong, "folds": ns.folds,
@@ -95,14 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _ask(questions: list[Any], corpus: Path) -> list[Any]:
-    from retrieval.answer.assistant import Assistant
-    from retrieval.indexing.build import build
+def _ask(questions: list[Any], corpus: Path, index: Path | None) -> list[Any]:
+    from evaluation.runner import open_assistant
 
-    with tempfile.TemporaryDirectory(prefix="sporg-crossval-") as tmp:
-        build(corpus, Path(tmp) / "index", show_progress=False)
-        assistant = Assistant.load(Path(tmp) / "index")
-        return ask_all(assistant, questions)
+    assistant, _ = open_assistant(corpus, index)
+    return ask_all(assistant, questions)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 `fit` promises two things the product relies on (retrieval/abstain.py, README "Abstention"):
 the fitted score separates answerable from unanswerable questions, and the threshold is raised
-until every training unanswerable question abstains. `python -m evaluation.calibrate` writes
-the rule the product loads, with the figures it was fitted to.
+until every training unanswerable question abstains (or lets an allowed share through).
+`python -m evaluation crossval --write` fits the rule the product loads, on every town, and
+stores the figures it was fitted to.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from evaluation import calibrate
+from evaluation.gold import GOLD
+from evaluation.trust import TOWNS
+from evaluation.trust import main as crossval
+from retrieval.answer.abstain import FEATURES as ALL_FEATURES
 from retrieval.answer.abstain import Abstainer, Evidence, evaluate, fit
 from retrieval.answer.assistant import Assistant
 
-GOLD = Path(calibrate.__file__).parent / "data" / "gold.jsonl"
-FEATURES = calibrate.FEATURES
+FEATURES = ("dense_top", "known", "foreign")  # few signals: 30-odd questions can fit them
 
 
 def _gold(answerable: int, unanswerable: int) -> list[dict]:  # type: ignore[type-arg]
@@ -106,43 +109,44 @@ def test_a_rule_with_an_unknown_feature_is_refused() -> None:
         Abstainer({"dense_tpo": 1.0}, 0.0)
 
 
-def test_leave_one_out_judges_each_question_by_a_rule_fitted_without_it(
-    real: tuple[list[Evidence], list[bool]],
-) -> None:
-    evidence, labels = real
-    loo = calibrate.leave_one_out(evidence, labels, FEATURES)
-    in_sample = evaluate(fit(evidence, labels, FEATURES), evidence, labels)
-    # In sample no unanswerable is answered by construction; held out, that can happen, and
-    # is what the figure is for. It can never be more than the unanswerable questions.
-    assert 0 <= loo["wrongly_answered"] <= len(labels) - sum(labels)
-    assert loo["wrongly_abstained"] >= 0 and in_sample["wrongly_answered"] == 0
-
-
 @pytest.mark.slow
-def test_calibrate_writes_the_rule_the_product_loads(
-    tmp_path: Path, assistant: Assistant
+def test_crossval_writes_the_rule_the_product_loads(
+    tmp_path: Path, full_index: Path, assistant: Assistant, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`python -m evaluation.calibrate` on a small question file: the written rule answers
-    and abstains on those questions exactly as its stored figures say (checked on the test
-    session's index of the same corpus, built the same way as calibrate's own)."""
+    """`python -m evaluation crossval --write` on six towns' questions, over the test session's
+    index of the embedded corpus: the written rule, as the product loads it, answers and
+    abstains on those questions exactly as the figures stored with it say."""
+    rows = [json.loads(line) for line in TOWNS.read_text("utf-8").splitlines() if line]
+    towns = list(dict.fromkeys(r["municipality"] for r in rows))[:6]
+    chosen = [r for r in rows if r["municipality"] in towns]
     questions = tmp_path / "questions.jsonl"
-    rows = _gold(14, 8)
-    questions.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    questions.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in chosen),
+                         "utf-8")
     written = tmp_path / "abstention.json"
-    dry = calibrate.main(["--questions", str(questions), "--corpus", "corpus",
-                          "--write", str(written), "--dry-run"])  # fmt: skip
-    assert dry == 0 and not written.exists()
-    assert calibrate.main(["--questions", str(questions), "--corpus", "corpus",
-                           "--write", str(written)]) == 0  # fmt: skip
+    args = ["--questions", str(questions), "--corpus", "corpus", "--index", str(full_index),
+            "--folds", "3", "--repeats", "1"]
+    assert crossval([*args, "--write", str(written)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["towns"] == 6 and report["held_out_towns"]["answerable"] > 0
     data = json.loads(written.read_text("utf-8"))
+    assert set(data["weights"]) == set(ALL_FEATURES)
     fitted = data["fitted_on"]
-    assert fitted["questions"] == "questions.jsonl" and fitted["features"] == list(FEATURES)
-    assert fitted["answerable"] + fitted["unanswerable"] == fitted["judged"] <= len(rows)
-    assert fitted["in_sample"]["wrongly_answered"] == 0
+    assert fitted["in_sample"] == report["in_sample"] and fitted["folds"] == 3
     rule = Abstainer(data["weights"], float(data["bias"]), fitted)
-    judged = [(assistant.evidence(r["question"]), r["answerable"]) for r in rows]
-    judged = [(e, y) for e, y in judged if e is not None]
-    assert len(judged) == fitted["judged"]
-    evidence, labels = [e for e, _ in judged], [y for _, y in judged]
-    assert evaluate(rule, evidence, labels) == pytest.approx(fitted["in_sample"])
+    wrong_answers, wrong_abstentions = [], []
+    for r in chosen:
+        e = assistant.evidence(r["question"])
+        answered = e is not None and rule.answers(e)
+        if answered != r["answerable"]:
+            (wrong_answers if answered else wrong_abstentions).append(r["id"])
+    assert wrong_answers == fitted["in_sample"]["wrong_answers"]
+    assert wrong_abstentions == fitted["in_sample"]["wrong_abstentions"]
 
+
+def test_crossval_refuses_an_index_of_another_corpus(
+    mini_index: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert crossval(["--questions", str(GOLD), "--corpus", "corpus",
+                     "--index", str(mini_index)]) == 1  # fmt: skip
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "python -m retrieval" in err and "Traceback" not in err

@@ -326,13 +326,15 @@ def test_xquad_bm25_from_exported_files_agrees(tmp_path: Path,
 
 
 @pytest.mark.slow
-def test_gold_run_through_the_product_keeps_per_query_records(tmp_path: Path) -> None:
+def test_gold_run_through_the_product_keeps_per_query_records(full_index: Path) -> None:
+    """On the test session's index of the embedded corpus (`--index`: a build saved)."""
     from evaluation.runner import run_gold
 
     questions = load_gold(GOLD)
     sample = [q for q in questions if q.answerable][:6] + [q for q in questions
                                                            if not q.answerable][:2]
-    evaluation = run_gold(sample, "all", k=10, corpus_dir=ROOT / "corpus")
+    evaluation = run_gold(sample, "all", k=10, corpus_dir=ROOT / "corpus", index_dir=full_index)
+    assert evaluation.index_seconds == {}  # nothing built, so no build time is reported
     assert "dense" in evaluation.retrievers
     assert len(evaluation.records) == len(sample) * len(evaluation.retrievers)
     table = summarise(evaluation)

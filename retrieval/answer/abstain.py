@@ -2,11 +2,12 @@
 
 e5 cosine scores sit in a narrow band (~0.80-0.88), so nothing here is guessed. The evidence
 for one question is a handful of numbers (how close the best passage is, how many of the
-question's words the corpus uses at all, whether it is asked in another language); a logistic
-rule over them is fitted on a labelled set with unanswerable questions
-(`python -m evaluation calibrate`) and stored in abstention.json next to this file, with the
-figures it was fitted to. One hard rule sits on top: a year the question names must appear in
-what we would cite, because "the budget for 2023" is not answered by the budget for 2017.
+question's words the cited text holds, whether it holds the kind of thing asked for, whether it
+is asked in another language); a logistic rule over them is fitted on labelled questions of
+many towns with unanswerable ones (`python -m evaluation crossval --write`, judged on towns
+held out) and stored in abstention.json next to this file, with the figures it was fitted to.
+One hard rule sits on top: a year the question names must appear in what we would cite,
+because "the budget for 2023" is not answered by the budget for 2017.
 """
 
 from __future__ import annotations
