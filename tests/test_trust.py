@@ -23,6 +23,8 @@ from retrieval.answer.asks import (
     coverage,
     holds,
 )
+from retrieval.answer.assistant import Assistant
+from retrieval.answer.highlight import best_sentences
 from retrieval.text.danish import Compounds, words
 
 
@@ -130,6 +132,36 @@ def _asked(qid: str, town: str, answerable: bool, score: float) -> Asked:
     q = GoldQuestion(qid, f"spørgsmål {qid}", answerable, "fact" if answerable else "unanswerable",
                      town, "doc" if answerable else "", "svar" if answerable else "")
     return Asked(q, town, (), (), (), 5, "", _evidence(score))
+
+
+def test_the_highlight_brings_the_asked_for_thing_from_the_line_next_to_its_subject() -> None:
+    """A name sits on the line above its title: the title's line matches the question's words,
+    the name answers it."""
+    text = ("Torben Hansen\nBorgmester\nRosa Lykke Yde\nFormand for Socialudvalget\n"
+            "Politikken beskriver rammerne for kommunens samarbejde med borgere med handicap.")
+    highlight = best_sentences("Hvem er formand for Socialudvalget i Randers?", text)
+    assert "Rosa Lykke Yde" in highlight and "Torben Hansen" not in highlight
+    # a description question brings no line for a kind it does not ask for
+    assert "Rosa" not in best_sentences("Hvad beskriver politikken?", text)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "answer"), [  # labelled in evaluation/data/towns.jsonl
+    ("Hvem er formand for Socialudvalget i Randers?", "Rosa Lykke Yde"),  # t058
+    ("Hvor længe havde man i gennemsnit ventet på en plejebolig i Lejre den 12. juli 2011?",
+     "289 dage"),  # t205
+    ("What percentage increase does Copenhagen aim for in people with special needs getting "
+     "a job or education?", "en stigning på 1,4 pct."),  # t021
+    ("hvem havde meldt afbud til social- og sundhedsudvalgets møde på bornholm",
+     "Carsten Scheibye"),  # t183
+])
+def test_the_first_highlight_holds_the_labelled_answer(assistant: Assistant, question: str,
+                                                       answer: str) -> None:
+    """Through the product, over the embedded corpus, with stored sentence and window vectors:
+    short answer sentences next to the sentence naming their subject (each missed before the
+    window context and the asked-for-thing reach)."""
+    hits = assistant.ask(question).hits
+    assert hits and answer in hits[0].highlight, hits[0].highlight if hits else None
 
 
 def test_folds_hold_out_whole_towns_and_judge_every_question_once() -> None:

@@ -201,6 +201,7 @@ class Assistant:
             self.sentences.of(hit.passage) if use_vectors else None,
             title=hit.passage.title,
             compounds=self.lexical.compounds,
+            windows=self.sentences.windows(hit.passage) if use_vectors else None,
         )
         return replace(hit, highlight=text)
 

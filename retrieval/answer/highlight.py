@@ -20,6 +20,8 @@ SHAPE_WEIGHT = 0.03
 BOUND_WEIGHT = 0.05  # …and its key words near that thing (asks.bound): +0.012 on gold.jsonl
 MAX_ALONE_WORDS = 40  # a sentence this long is answer enough on its own
 MIN_WORDS = 12  # fewer words than this rarely answer anything
+WINDOW_WEIGHT = 1.0  # a sentence's best 3-sentence window, as much as the sentence itself
+THING_REACH = 2  # how far from the best sentence the asked-for thing is looked for
 
 
 def best_sentences(
@@ -29,11 +31,18 @@ def best_sentences(
     vectors: np.ndarray | None = None,
     title: str = "",
     compounds: Compounds | None = None,
+    windows: np.ndarray | None = None,
 ) -> str:
     """The answering sentence and its best neighbour ("the sentence or two").
 
-    ``vectors`` are the text's sentence vectors in `split_sentences` order (stored in the index,
-    so highlighting needs no model).
+    ``vectors`` are the text's sentence vectors in `split_sentences` order, ``windows`` its
+    3-sentence windows' (`chunking.windows`; both stored in the index, so highlighting needs no
+    model). A short sentence says little on its own ("Det svarer til et fald på 24 pct."), so
+    each sentence also scores by the best window it is part of. When the question asks for a
+    kind of thing (an amount, a date, a name) that the best sentence lacks, the nearest sentence
+    within THING_REACH that holds it comes along, with those between: such answers sit next to
+    the sentence that names their subject (a name on the line above its title, a share in the
+    sentence after the goal).
 
     A heading that only repeats the document title is never the answer; a lead-in that ends in
     a colon ("kan du kontakte:") brings the line after it, which is where the answer is.
@@ -43,22 +52,38 @@ def best_sentences(
         return ""
     candidates = [i for i, s in enumerate(parts) if s.strip() != title.strip()] or [0]
     ask = asked(question, compounds)
+    thing = [ask.shape is not None and holds(ask.shape, s) for s in parts]
     scores = np.array([
-        OVERLAP_WEIGHT * coverage(ask, s, compounds)
-        + SHAPE_WEIGHT * float(ask.shape is not None and holds(ask.shape, s))
+        OVERLAP_WEIGHT * coverage(ask, s, compounds) + SHAPE_WEIGHT * float(has)
         + BOUND_WEIGHT * (bound(ask, s, compounds) if ask.shape is not None else 0.0)
-        for s in parts
+        for s, has in zip(parts, thing, strict=True)
     ])
     if query_vector is not None and vectors is not None and len(vectors) == len(parts):
         scores = scores + vectors @ query_vector
+        if windows is not None and len(windows) == max(1, len(parts) - 2):
+            scores = scores + WINDOW_WEIGHT * _window_context(windows @ query_vector, len(parts))
     best = max(candidates, key=lambda i: scores[i])
     chosen = [best]
     neighbours = [n for n in (best - 1, best + 1) if n in candidates]
     if parts[best].rstrip().endswith(":") or len(parts[best].split()) <= 6:
         neighbours = [n for n in neighbours if n == best + 1] or neighbours
-    if neighbours and len(parts[best].split()) <= MAX_ALONE_WORDS:
+    near = [n for n in range(best - THING_REACH, best + THING_REACH + 1)
+            if n != best and n in candidates and thing[n]]
+    if near and not thing[best]:
+        closest = max(near, key=lambda n: (-abs(n - best), scores[n]))
+        chosen = list(range(min(closest, best), max(closest, best) + 1))
+    elif neighbours and len(parts[best].split()) <= MAX_ALONE_WORDS:
         chosen.append(max(neighbours, key=lambda n: scores[n]))
     # Contact blocks and lists are runs of short lines: read on until there is enough to say.
     while sum(len(parts[i].split()) for i in chosen) < MIN_WORDS and max(chosen) + 1 < len(parts):
         chosen.append(max(chosen) + 1)
     return " ".join(parts[i] for i in sorted(chosen))
+
+
+def _window_context(window_scores: np.ndarray, n: int) -> np.ndarray:
+    """Each sentence's best score among the windows that hold it (window j: sentences j..j+2)."""
+    context = np.full(n, -np.inf)
+    for j, score in enumerate(window_scores):
+        stop = j + 3 if n >= 3 else n
+        context[j:stop] = np.maximum(context[j:stop], score)
+    return context
