@@ -31,9 +31,9 @@ from retrieval.indexing.build import all_vectors, build, update
 from retrieval.indexing.store import load_index, read_manifest
 from tests.conftest import CORPUS, FIXTURE_CORPUS, ROOT
 
-# The abstainer's threshold sits 1e-6 above its highest unanswerable training question
-# (evaluation/calibrate.py), so that question's decision turns on the last bit of a float: it is
-# compared only when its score is further than this from the threshold.
+# The abstainer's threshold sits 1e-6 above the training unanswerable it is placed at (`fit`
+# in retrieval/answer/abstain.py), so that question's decision turns on the last bit of a
+# float: it is compared only when its score is further than this from the threshold.
 BORDERLINE = 1e-5
 SAME_MANIFEST = ("corpus_hash", "sources", "passages", "documents", "index_type", "model",
                  "dimension", "format_version", "skipped")
@@ -115,20 +115,21 @@ def test_a_ray_build_answers_every_labelled_question_as_the_plain_build(
 
 @pytest.mark.slow
 def test_a_worker_killed_during_the_build_loses_and_duplicates_no_passage(
-        full_index: Path, ray_cluster: None, tmp_path: Path,
+        mini_index: Path, ray_cluster: None, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the small fixture corpus (the kill, not the size, is what is tested)."""
     flag = tmp_path / "crash-once"
     flag.touch()
     monkeypatch.setenv(CRASH_ENV, str(flag))  # the first worker to encode a batch dies
     index = tmp_path / "index"
     with RayEmbedder(options=RayOptions(workers=2), stream=io.StringIO()) as embedder:
-        build(CORPUS, index, embedder=embedder)
+        build(FIXTURE_CORPUS, index, embedder=embedder)
         started = {w["pid"] for w in embedder.workers}
     killed = [int(x) for x in Path(f"{flag}.killed").read_text().split()]
     assert not flag.exists() and len(killed) == 1 and killed[0] in started
     with pytest.raises(ProcessLookupError):
         os.kill(killed[0], 0)  # that worker process is really gone
-    assert_same_index(full_index, index)  # its batch was run again, once
+    assert_same_index(mini_index, index)  # its batch was run again, once
 
 
 @pytest.mark.slow
@@ -153,11 +154,12 @@ class Interrupted(Exception):
     pass
 
 
-class InterruptAtSentences(io.StringIO):
-    """The console of a driver stopped (Ctrl-C, a lost node) while it encodes sentences."""
+class InterruptWhileEncoding(io.StringIO):
+    """The console of a driver stopped (Ctrl-C, a lost node) at its first progress line, a
+    tenth of the way through the passages."""
 
     def write(self, text: str) -> int:
-        if "sentences encoded" in text:
+        if "passages encoded" in text:
             raise Interrupted(text)
         return super().write(text)
 
@@ -169,7 +171,7 @@ def test_an_interrupted_ray_build_leaves_the_previous_index_loadable(
     build(FIXTURE_CORPUS, index, show_progress=False)
     before = read_manifest(index)
     with pytest.raises(Interrupted), RayEmbedder(
-            options=RayOptions(workers=1), stream=InterruptAtSentences()) as embedder:
+            options=RayOptions(workers=1), stream=InterruptWhileEncoding()) as embedder:
         build(CORPUS, index, embedder=embedder)
     assert load_index(index).manifest == before
     assert not list(tmp_path.glob(".index-tmp-*"))
