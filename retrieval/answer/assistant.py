@@ -163,12 +163,16 @@ class Assistant:
         searched = _with_town(question, municipality)
         ranking = self.hybrid.explain(searched, k, where)
         qv = self.dense.query_vector(searched)
-        hits = [self._highlight(question, qv, replace(h, rank=r), r <= 3)
-                for r, h in enumerate(ranking.stages.get(retriever, [])[:k], 1)]
+        ranked = ranking.stages.get(retriever, [])[:k]
+        # The first three hits' sentences and windows against the question, computed once: the
+        # highlight reads them all, the evidence the first hit's best.
+        similar = [self._similarities(qv, h.passage) for h in ranked[:3]]
+        hits = [self._highlight(question, replace(h, rank=r), *(similar[r - 1] if r <= 3 else ()))
+                for r, h in enumerate(ranked, 1)]
         known = self.lexical.known_fraction(searched, ignore=named)
         evidence = Evidence.of(searched, language, ranking.stages.get("dense_passages", []),
                                ranking.stages.get("bm25", []), hits, known,
-                               self.lexical.compounds, self._closest(qv, hits))
+                               self.lexical.compounds, _closest(similar))
         answered = bool(hits) and self.abstainer.answers(evidence)
         town = named[0] if named else (hits[0].passage.municipality if hits else "")
         message = messages.answer_message(language, answered, self.contact(town) if town else None)
@@ -179,31 +183,29 @@ class Assistant:
         calibration; the same path as `ask`."""
         return self.inspect(question, 5, retriever)[1]
 
-    def _closest(self, qv: Any, hits: Sequence[Hit]) -> tuple[float, float]:
-        """How close the first hit's best sentence and best window come to the question."""
-        if not hits:
-            return 0.0, 0.0
-        best = [float(np.max(v @ qv)) if len(v) else 0.0
-                for v in (self.sentences.of(hits[0].passage),
-                          self.sentences.windows(hits[0].passage))]
-        return best[0], best[1]
+    def _similarities(self, qv: Any, passage: Passage) -> tuple[np.ndarray, np.ndarray]:
+        """Cosines of a passage's stored sentences and windows to the question (no model)."""
+        return self.sentences.of(passage) @ qv, self.sentences.windows(passage) @ qv
 
     def _where(self, named: Sequence[str], kind: str | None) -> Where:
         """The filter for the covered towns among those named (none covered: an empty set)."""
         covered = self.facets.towns
         return Where.of([t for t in named if t.casefold() in covered], [kind] if kind else [])
 
-    def _highlight(self, question: str, qv: Any, hit: Hit, use_vectors: bool) -> Hit:
-        text = best_sentences(
-            question,
-            hit.passage.text,
-            qv if use_vectors else None,
-            self.sentences.of(hit.passage) if use_vectors else None,
-            title=hit.passage.title,
-            compounds=self.lexical.compounds,
-            windows=self.sentences.windows(hit.passage) if use_vectors else None,
-        )
+    def _highlight(self, question: str, hit: Hit, sentences: np.ndarray | None = None,
+                   windows: np.ndarray | None = None) -> Hit:
+        text = best_sentences(question, hit.passage.text, sentences, windows,
+                              title=hit.passage.title, compounds=self.lexical.compounds)
         return replace(hit, highlight=text)
+
+
+def _closest(similar: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[float, float]:
+    """How close the first hit's best sentence and best window come to the question."""
+    if not similar:
+        return 0.0, 0.0
+    sentences, windows = similar[0]
+    return (float(sentences.max()) if len(sentences) else 0.0,
+            float(windows.max()) if len(windows) else 0.0)
 
 
 def _with_town(question: str, municipality: str | None) -> str:

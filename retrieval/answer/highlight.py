@@ -27,22 +27,21 @@ THING_REACH = 2  # how far from the best sentence the asked-for thing is looked 
 def best_sentences(
     question: str,
     text: str,
-    query_vector: np.ndarray | None = None,
-    vectors: np.ndarray | None = None,
+    similarity: np.ndarray | None = None,
+    window_similarity: np.ndarray | None = None,
     title: str = "",
     compounds: Compounds | None = None,
-    windows: np.ndarray | None = None,
 ) -> str:
     """The answering sentence and its best neighbour ("the sentence or two").
 
-    ``vectors`` are the text's sentence vectors in `split_sentences` order, ``windows`` its
-    3-sentence windows' (`chunking.windows`; both stored in the index, so highlighting needs no
-    model). A short sentence says little on its own ("Det svarer til et fald på 24 pct."), so
-    each sentence also scores by the best window it is part of. When the question asks for a
-    kind of thing (an amount, a date, a name) that the best sentence lacks, the nearest sentence
-    within THING_REACH that holds it comes along, with those between: such answers sit next to
-    the sentence that names their subject (a name on the line above its title, a share in the
-    sentence after the goal).
+    ``similarity``: the cosines of the text's sentences to the question in `split_sentences`
+    order, ``window_similarity`` its 3-sentence windows' (`chunking.windows`; both from vectors
+    stored in the index, so highlighting needs no model). A short sentence says little on its
+    own ("Det svarer til et fald på 24 pct."), so each sentence also scores by the best window
+    it is part of. When the question asks for a kind of thing (an amount, a date, a name) that
+    the best sentence lacks, the nearest sentence within THING_REACH that holds it comes along,
+    with those between: such answers sit next to the sentence that names their subject (a name
+    on the line above its title, a share in the sentence after the goal).
 
     A heading that only repeats the document title is never the answer; a lead-in that ends in
     a colon ("kan du kontakte:") brings the line after it, which is where the answer is.
@@ -58,10 +57,10 @@ def best_sentences(
         + BOUND_WEIGHT * (bound(ask, s, compounds) if ask.shape is not None else 0.0)
         for s, has in zip(parts, thing, strict=True)
     ])
-    if query_vector is not None and vectors is not None and len(vectors) == len(parts):
-        scores = scores + vectors @ query_vector
-        if windows is not None and len(windows) == max(1, len(parts) - 2):
-            scores = scores + WINDOW_WEIGHT * _window_context(windows @ query_vector, len(parts))
+    if similarity is not None and len(similarity) == len(parts):
+        scores = scores + similarity
+        if window_similarity is not None and len(window_similarity) == max(1, len(parts) - 2):
+            scores = scores + WINDOW_WEIGHT * _window_context(window_similarity, len(parts))
     best = max(candidates, key=lambda i: scores[i])
     chosen = [best]
     neighbours = [n for n in (best - 1, best + 1) if n in candidates]
