@@ -137,28 +137,21 @@ def run_beir(
     )
 
 
-def build_assistant(corpus_dir: Path | str, index_dir: Path | str, model: str | None = None
-                    ) -> Assistant:
-    """A fresh Assistant over the corpus, with its index in index_dir (never the app's index/)."""
+def open_assistant(corpus_dir: Path | str, index_dir: Path | str | None = None,
+                   model: str | None = None) -> tuple[Assistant, float | None]:
+    """The product over the corpus, and the seconds its build took: built in a temporary folder
+    (never the app's index/), or `index_dir` when given (an index already built from this
+    corpus: a stale one is refused, so its scores are the corpus's; saves the build, minutes on
+    the embedded corpus)."""
     from retrieval.answer.assistant import Assistant
     from retrieval.indexing.build import build
 
-    build(corpus_dir, index_dir, model, show_progress=False)
-    return Assistant.load(index_dir, model=model, corpus_dir=corpus_dir)
-
-
-def open_assistant(corpus_dir: Path | str, index_dir: Path | str | None = None,
-                   model: str | None = None) -> tuple[Assistant, float | None]:
-    """The product over the corpus, and the seconds its build took: built in a temporary folder,
-    or `index_dir` when given (an index already built from this corpus: a stale one is refused,
-    so its scores are the corpus's; saves the build, minutes on the embedded corpus)."""
     if index_dir is not None:
-        from retrieval.answer.assistant import Assistant
-
         return Assistant.load(index_dir, model=model, corpus_dir=corpus_dir), None
     with tempfile.TemporaryDirectory(prefix="sporg-eval-") as tmp:
         start = time.perf_counter()
-        assistant = build_assistant(corpus_dir, Path(tmp) / "index", model)
+        build(corpus_dir, Path(tmp) / "index", model, show_progress=False)
+        assistant = Assistant.load(Path(tmp) / "index", model=model, corpus_dir=corpus_dir)
         return assistant, time.perf_counter() - start
 
 
