@@ -83,6 +83,9 @@ def retrieval_scores(
         raise ValueError("no judged queries: the qrels are empty, so there is nothing to score")
     ranx = ranx_module()
     names = {m: ranx_name(m) for m in metrics}
+    if not any(order.get(q) for q in qrels):  # ranx cannot hold a run without a single hit
+        zero = dict.fromkeys(qrels, 0.0)
+        return RetrievalScores(dict.fromkeys(metrics, 0.0), {m: dict(zero) for m in metrics})
     run = ranx_run(order, qrels)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # numba's type-safety chatter

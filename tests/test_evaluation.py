@@ -145,6 +145,9 @@ def test_a_judged_query_the_run_never_returned_scores_zero() -> None:
     assert scores.aggregated["MRR@10"] == pytest.approx(0.5)
     with pytest.raises(ValueError, match="unknown metric 'P@3'"):
         retrieval_scores(qrels, {}, metrics=["P@3"])
+    # a run that returned nothing at all (a corpus without the questions' towns) scores zero
+    nothing = retrieval_scores(qrels, {"q1": []})
+    assert nothing.aggregated["MRR@10"] == 0.0 and nothing.per_query["Hit@5"]["q3"] == 0.0
 
 
 def test_significance_pairs_retrievers_and_identical_rankings_give_p_one() -> None:
