@@ -94,9 +94,15 @@ class Assistant:
         # of a cold start besides imports, and neither waits for the other.
         loading = threading.Thread(target=lambda: embedder.query_runtime, daemon=True)
         loading.start()
-        corpus_hash = None if corpus_dir is None else corpus_fingerprint(corpus_dir, index_dir)
-        stored = load_index(index_dir, model_id=embedder.model_id, corpus_hash=corpus_hash)
-        loading.join()
+        try:
+            corpus_hash = (None if corpus_dir is None
+                           else corpus_fingerprint(corpus_dir, index_dir))
+            stored = load_index(index_dir, model_id=embedder.model_id, corpus_hash=corpus_hash)
+        finally:
+            # Also when the index is refused: a process that exits while onnxruntime is still
+            # building its session in this thread aborts ("terminate called without an active
+            # exception", exit -6) after printing the refusal.
+            loading.join()
         if stored.id_map.d != embedder.dim:
             raise IndexUnusable(
                 f"{index_dir}/ holds vectors of dimension {stored.id_map.d}, the model "

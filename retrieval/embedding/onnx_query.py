@@ -175,9 +175,11 @@ class OnnxQueryEncoder:
         options.intra_op_num_threads = int(os.environ.get("SPORG_TORCH_THREADS", "1"))
         options.inter_op_num_threads = 1
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
-        self.session = onnxruntime.InferenceSession(
-            str(onnx_dir / MODEL_FILE), options, providers=["CPUExecutionProvider"])
-        reading.join()
+        try:
+            self.session = onnxruntime.InferenceSession(
+                str(onnx_dir / MODEL_FILE), options, providers=["CPUExecutionProvider"])
+        finally:
+            reading.join()  # never leave a native thread running behind an exception
         if not tokenizer:
             raise RuntimeError(f"could not read {folder / 'tokenizer.json'}")
         self.tokenizer = tokenizer[0]
