@@ -73,6 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from retrieval.text.chunking import embed_text
 
     stored = load_index(ns.src)
+    if len(stored.sentences.parts["window"].segments) > 1:
+        print(f"error: {ns.src}/ keeps its windows in several files (documents added by "
+              "update); build it afresh with `python -m retrieval build` first", file=sys.stderr)
+        return 1
     embedder = get_embedder()
     rows, wholes = [], []
     for p in stored.passages:
@@ -82,10 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     check = embedder.encode_passages([embed_text(p) for p in list(stored.passages)[:5]])
     print("whole pooled vs encode_passages, cosine:",
           (np.array(wholes[:5]) * check).sum(1).round(5))
-    encoded = np.load(ns.src / "windows.npy").astype(np.float32)
+    encoded = np.asarray(stored.sentences.parts["window"].vectors, np.float32)
     new = np.array(rows, np.float32)
     if ns.mix < 1.0:
-        sentences = np.load(ns.src / "sentences.npy").astype(np.float32)
+        sentences = np.asarray(stored.sentences.parts["sentence"].vectors, np.float32)
         s_at, w_at = (np.load(ns.src / f"{k}_starts.npy") for k in ("sentence", "window"))
         for i in range(len(s_at) - 1):
             for j in range(w_at[i + 1] - w_at[i]):

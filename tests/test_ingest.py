@@ -20,6 +20,7 @@ from retrieval.indexing import build as indexing
 from retrieval.indexing import store as index_store
 from retrieval.indexing.figures import read_figures
 from retrieval.indexing.lexical_index import LexicalIndex
+from retrieval.indexing.sentences import Ragged, Segment
 from retrieval.indexing.status import is_current
 from retrieval.indexing.store import IndexUnusable, load_index, read_manifest
 from retrieval.ingest.add import add_files, remove_document
@@ -345,6 +346,57 @@ def test_incremental_update_gives_the_results_of_a_full_rebuild(workspace, files
             hits_b = b.retrievers[retriever].search(question, 5)
             assert [h.passage for h in hits_a] == [h.passage for h in hits_b], (question, retriever)
             assert np.allclose([h.score for h in hits_a], [h.score for h in hits_b], atol=1e-5)
+
+
+@pytest.mark.slow
+def test_adding_a_document_links_the_unchanged_vector_files_and_writes_only_its_rows(  # type: ignore[no-untyped-def]
+        full_index, files, embedder, tmp_path) -> None:
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(CORPUS, corpus)
+    shutil.copytree(full_index, index)
+    before, old = read_manifest(index), load_index(index)
+    inodes = {n: (index / n).stat().st_ino for n in ("sentences.npy", "windows.npy")}
+    add_files([files["html"]], _fields(HTML_FLAGS), corpus, {})
+    report = indexing.update(corpus, index)
+    after = read_manifest(index)
+    for name, inode in inodes.items():  # the same file, linked into the new folder
+        assert (index / name).stat().st_ino == inode
+        assert after["files"][name] == before["files"][name]
+    assert {"sentences-1.npy", "windows-1.npy"} <= set(after["files"])
+    assert index_store.damaged_files(index, after, full=True) == []
+    new = load_index(index)
+    for kind in ("sentence", "window"):  # the old rows as they were, the new ones encoded
+        rows_old, rows_new = old.sentences.parts[kind], new.sentences.parts[kind]
+        for i in range(len(old.passages)):
+            assert np.array_equal(rows_old.rows(i), rows_new.rows(i))
+    fresh = [(i, p) for i, p in enumerate(new.passages) if p.document_id in report.added]
+    assert fresh and fresh[0][0] == len(old.passages)
+    for i, p in fresh:
+        expected = embedder.encode_passages(split_sentences(p.text))
+        assert np.allclose(new.sentences.parts["sentence"].rows(i), expected, atol=2e-3)
+    # Removing it again rewrites the kept rows as one file per kind: the original rows.
+    remove_document(report.added[0], corpus)
+    indexing.update(corpus, index)
+    names = set(read_manifest(index)["files"])
+    assert {"sentences.npy", "windows.npy"} <= names
+    assert not {"sentences-1.npy", "windows-1.npy"} & names
+    assert (index / "sentences.npy").stat().st_ino != inodes["sentences.npy"]
+    for kind in ("sentence", "window"):
+        assert np.array_equal(np.load(index / f"{kind}s.npy"), np.load(full_index / f"{kind}s.npy"))
+
+
+def test_segments_merge_from_the_end_once_the_last_holds_half_the_rows_of_the_one_before(
+) -> None:
+    def ragged(*sizes: int) -> Ragged:
+        segments = [Segment(np.full((n, 2), j, np.float16)) for j, n in enumerate(sizes)]
+        return Ragged(segments, np.cumsum([0, *sizes]))  # one passage per segment
+
+    assert [len(s.rows) for s in ragged(100, 10).merged().segments] == [100, 10]
+    assert [len(s.rows) for s in ragged(100, 10, 5).merged().segments] == [100, 15]
+    assert [len(s.rows) for s in ragged(100, 30, 20, 20).merged().segments] == [170]
+    merged = ragged(100, 30, 20, 20).merged()
+    assert [float(merged.rows(i)[0, 0]) for i in range(4)] == [0, 1, 2, 3]
+    assert merged.problem("sentence", 4, 2) is None
 
 
 def test_saved_bm25_scores_exactly_as_bm25retriever_index() -> None:

@@ -16,8 +16,10 @@ one pread (`RowReader`), updates memory-map the files:
 from __future__ import annotations
 
 import os
+import re
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from retrieval.types import Passage
 
 KINDS = ("sentence", "window")
 FILES = ("sentences.npy", "sentence_starts.npy", "windows.npy", "window_starts.npy")
+_SEGMENT = re.compile(r"^(sentence|window)s(?:-(\d+))?\.npy$")
 _TEXTS: dict[str, Callable[[Passage], list[str]]] = {
     "sentence": lambda p: split_sentences(p.text), "window": windows}
 
@@ -57,14 +60,37 @@ class RowReader:
         return np.frombuffer(data, self.dtype).reshape(stop - start, -1)
 
 
-class Ragged:
-    """Vectors grouped by passage: passage i's rows are vectors[starts[i]:starts[i+1]]."""
+@dataclass(frozen=True)
+class Segment:
+    """One file's rows (or rows not yet written). A segment read from an index keeps its file
+    and checksum: an update that only appends links that file into the new index instead of
+    copying and checksumming it again (at 100,000 passages the two arrays are 850 MB)."""
 
-    def __init__(self, vectors: np.ndarray, starts: np.ndarray,
-                 reader: RowReader | None = None) -> None:
-        self.vectors = vectors
+    rows: np.ndarray  # memory-mapped when read from a file
+    file: Path | None = None
+    digest: str | None = None
+    reader: RowReader | None = None
+
+
+class Ragged:
+    """Vectors grouped by passage: passage i's rows are rows starts[i]:starts[i+1] of the
+    segments laid end to end. A passage's rows are never split between two segments."""
+
+    def __init__(self, segments: Sequence[Segment], starts: np.ndarray) -> None:
+        self.segments = [s for s in segments if len(s.rows)] or list(segments[:1])
         self.starts = starts
-        self.reader = reader  # set when read from a file: rows() then reads, not maps
+        self._bounds = np.cumsum([0] + [len(s.rows) for s in self.segments])
+
+    @classmethod
+    def of(cls, vectors: np.ndarray, starts: np.ndarray) -> Ragged:
+        return cls([Segment(vectors)], starts)
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """Every row in one array (a copy when there are several segments)."""
+        if len(self.segments) == 1:
+            return self.segments[0].rows
+        return np.concatenate([np.asarray(s.rows) for s in self.segments])
 
     @classmethod
     def encode(cls, embedder: Any, groups: Sequence[Sequence[str]],
@@ -74,38 +100,54 @@ class Ragged:
         flat = [t for g in groups for t in g]
         unique = list(dict.fromkeys(flat))
         if not unique:
-            return cls(np.zeros((0, embedder.dim), np.float16), starts)
+            return cls.of(np.zeros((0, embedder.dim), np.float16), starts)
         encoded = embedder.encode_passages(unique, show_progress=show_progress)
-        row = {t: i for i, t in enumerate(unique)}
-        return cls(encoded[[row[t] for t in flat]].astype(np.float16), starts)
+        return cls.of(encoded[[{t: i for i, t in enumerate(unique)}[t] for t in flat]
+                              ].astype(np.float16), starts)
 
     def problem(self, name: str, passages: int, dim: int) -> str | None:
-        s, v = self.starts, self.vectors
-        if v.dtype != np.float16 or v.ndim != 2 or v.shape[1] != dim:
-            return f"{name} vectors are {v.dtype} of shape {v.shape}, expected (n, {dim}) float16"
-        if s.ndim != 1 or len(s) != passages + 1 or s[0] != 0 or s[-1] != len(v):
+        s, total = self.starts, int(self._bounds[-1])
+        for v in (seg.rows for seg in self.segments):
+            if v.dtype != np.float16 or v.ndim != 2 or v.shape[1] != dim:
+                return (f"{name} vectors are {v.dtype} of shape {v.shape}, "
+                        f"expected (n, {dim}) float16")
+        if s.ndim != 1 or len(s) != passages + 1 or s[0] != 0 or s[-1] != total:
             return (f"{name} boundaries for {len(s) - 1} passages and {s[-1] if len(s) else 0} "
-                    f"rows; the index has {passages} passages and {len(v)} {name} rows")
+                    f"rows; the index has {passages} passages and {total} {name} rows")
         if np.any(np.diff(s) < 1):
             return f"a passage has no {name} vectors"
+        if not np.isin(self._bounds, s).all():
+            return f"a passage's {name} rows are split between two files"
         return None
 
     def rows(self, i: int) -> np.ndarray:
         start, stop = int(self.starts[i]), int(self.starts[i + 1])
-        if self.reader is not None:
-            return self.reader.rows(start, stop).astype(np.float32)
-        return np.asarray(self.vectors[start:stop], dtype=np.float32)
+        at = int(np.searchsorted(self._bounds, start, side="right")) - 1
+        seg, first = self.segments[at], int(self._bounds[at])
+        if seg.reader is not None:
+            return seg.reader.rows(start - first, stop - first).astype(np.float32)
+        return np.asarray(seg.rows[start - first:stop - first], dtype=np.float32)
 
     def taken(self, keep: np.ndarray) -> Ragged:
+        if keep.all():
+            return self  # the files stay as they are
         counts = np.diff(self.starts)
-        vectors = np.asarray(self.vectors)
-        if not keep.all():
-            vectors = vectors[np.repeat(keep, counts)]
-        return Ragged(vectors, np.concatenate([[0], np.cumsum(counts[keep])]).astype(np.int64))
+        return Ragged.of(np.asarray(self.vectors)[np.repeat(keep, counts)],
+                         np.concatenate([[0], np.cumsum(counts[keep])]).astype(np.int64))
 
     def __add__(self, other: Ragged) -> Ragged:
         starts = np.concatenate([self.starts, self.starts[-1] + other.starts[1:]])
-        return Ragged(np.concatenate([np.asarray(self.vectors), other.vectors]), starts)
+        return Ragged([*self.segments, *other.segments], starts)
+
+    def merged(self) -> Ragged:
+        """Trailing segments merged while the last holds at least half the rows of the one
+        before: one file per doubling, so a corpus grown by many small updates reads a few
+        files and each row is rewritten about log2(n) times in all."""
+        segs = list(self.segments)
+        while len(segs) > 1 and 2 * len(segs[-1].rows) >= len(segs[-2].rows):
+            last = segs.pop()
+            segs[-1] = Segment(np.concatenate([np.asarray(segs[-1].rows), last.rows]))
+        return Ragged(segs, self.starts)
 
 
 class SentenceArrays:
@@ -122,18 +164,36 @@ class SentenceArrays:
                     for k in KINDS})
 
     @classmethod
-    def read(cls, folder: Path) -> SentenceArrays:
+    def read(cls, folder: Path, names: Collection[str] = FILES) -> SentenceArrays:
         """Memory-mapped (what updates copy from) and read by row (what answers use): at 100,000
-        passages these are the largest files of the index."""
-        return cls({k: Ragged(np.load(folder / f"{k}s.npy", mmap_mode="r", allow_pickle=False),
-                              np.load(folder / f"{k}_starts.npy", allow_pickle=False),
-                              RowReader(folder / f"{k}s.npy"))
-                    for k in KINDS})
+        passages these are the largest files of the index. ``names`` are the index's files
+        (its manifest's, with their checksums when given as a mapping)."""
+        digests = names if isinstance(names, Mapping) else {}
+        parts = {}
+        for k in KINDS:
+            found = [(m[2], n) for n in names if (m := _SEGMENT.match(n)) and m[1] == k]
+            files = [n for _, n in sorted((int(j or 0), n) for j, n in found)]
+            if files != [segment_name(k, j) for j in range(len(files))]:
+                raise ValueError(f"{k} files {files} are not numbered 0, 1, 2, ...")
+            segments = [Segment(np.load(folder / n, mmap_mode="r", allow_pickle=False),
+                                folder / n, digests.get(n), RowReader(folder / n))
+                        for n in files or [segment_name(k, 0)]]
+            parts[k] = Ragged(segments, np.load(folder / f"{k}_starts.npy", allow_pickle=False))
+        return cls(parts)
 
-    def save(self, folder: Path) -> None:
+    def save(self, folder: Path) -> dict[str, str | None]:
+        """Write (or link) every file; returns name → checksum for the files linked from the
+        index they were read from, None for those written (to be checksummed)."""
+        out: dict[str, str | None] = {}
         for k, r in self.parts.items():
-            np.save(folder / f"{k}s.npy", np.ascontiguousarray(r.vectors, dtype=np.float16))
+            for j, seg in enumerate(r.merged().segments):
+                name = segment_name(k, j)
+                out[name] = _linked(seg, folder / name)
+                if out[name] is None:
+                    np.save(folder / name, np.ascontiguousarray(seg.rows, dtype=np.float16))
             np.save(folder / f"{k}_starts.npy", r.starts.astype(np.int64))
+            out[f"{k}_starts.npy"] = None
+        return out
 
     def problem(self, passages: int, dim: int) -> str | None:
         """Why these arrays cannot belong to an index of `passages` vectors of `dim`, if so."""
@@ -148,6 +208,22 @@ class SentenceArrays:
 
     def __add__(self, other: SentenceArrays) -> SentenceArrays:
         return SentenceArrays({k: r + other.parts[k] for k, r in self.parts.items()})
+
+
+def segment_name(kind: str, j: int) -> str:
+    return f"{kind}s.npy" if j == 0 else f"{kind}s-{j}.npy"
+
+
+def _linked(seg: Segment, to: Path) -> str | None:
+    """Link an unchanged file of the previous index in, and return its checksum; None where
+    the rows must be written (new rows, or a file system without hard links)."""
+    if seg.file is None or seg.digest is None:
+        return None
+    try:
+        os.link(seg.file, to)
+    except OSError:
+        return None
+    return seg.digest
 
 
 class StoredSentences:

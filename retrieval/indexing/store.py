@@ -8,7 +8,9 @@ index/
   bm25/            the lexical index (retrieval/indexing/lexical_index.py)
   sentences.npy, sentence_starts.npy, windows.npy, window_starts.npy
                    every passage's sentence and window vectors, float16 (retrieval/indexing/
-                   sentences.py), so answers highlight and rescore windows without the model
+                   sentences.py), so answers highlight and rescore windows without the model;
+                   an update that adds documents writes their rows as sentences-1.npy,
+                   windows-1.npy, ... and links the unchanged files from the previous index
   figures.jsonl    every amount and count, cited (retrieval/indexing/figures.py)
   manifest.json    model, dimension, index type (an IVF's lists, nprobe, vectors trained on),
                    corpus hash, per-document hashes, format
@@ -129,9 +131,10 @@ def save_index(
         with (tmp / PASSAGES_FILE).open("wb") as f:
             passages.write_to(f)
         lexical.save(tmp / BM25_DIR)
-        sentences.save(tmp)
+        linked = sentences.save(tmp)  # unchanged segments linked, with their checksums
         lexical_files = sorted(f"{BM25_DIR}/{p.name}" for p in (tmp / BM25_DIR).iterdir())
-        names = [FAISS_FILE, PASSAGES_FILE, *SENTENCE_FILES, *lexical_files]
+        names = [FAISS_FILE, PASSAGES_FILE, *lexical_files]
+        names += [name for name, digest in linked.items() if digest is None]
         if figures is not None:
             (tmp / FIGURES_FILE).write_bytes(
                 figures if isinstance(figures, bytes) else to_lines(figures))
@@ -139,6 +142,8 @@ def save_index(
         with ThreadPoolExecutor(max_workers=3) as pool:  # every file synced before the swap
             digests = dict(zip(names, pool.map(lambda name: sealed(tmp / name), names),
                                strict=True))
+        digests.update({name: d for name, d in linked.items() if d is not None})
+        names = list(digests)
         manifest = {**_describe(passages, id_map, lexical, model_id, corpus_hash), "files": digests,
                     "sizes": {name: (tmp / name).stat().st_size for name in names}, **(extra or {})}
         (tmp / MANIFEST_FILE).write_text(
@@ -280,13 +285,14 @@ def load_index(
         lexical = LexicalIndex.load(folder / BM25_DIR, passages, with_counts=for_update)
     except (OSError, ValueError, KeyError) as exc:
         raise IndexUnusable(f"{folder / BM25_DIR} cannot be used ({exc}): run `{REBUILD}`") from exc
-    return StoredIndex(manifest, passages, id_map, lexical, _read_sentences(folder, id_map))
+    return StoredIndex(manifest, passages, id_map, lexical,
+                       _read_sentences(folder, id_map, manifest))
 
 
-def _read_sentences(folder: Path, id_map: Any) -> SentenceArrays:
+def _read_sentences(folder: Path, id_map: Any, manifest: dict[str, Any]) -> SentenceArrays:
     """The sentence vectors, memory-mapped, refused when they do not fit the passages."""
     try:
-        sentences = SentenceArrays.read(folder)
+        sentences = SentenceArrays.read(folder, manifest.get("files") or SENTENCE_FILES)
     except (OSError, ValueError) as exc:
         raise IndexUnusable(
             f"{folder}/ sentence vectors cannot be read ({exc}): run `{REBUILD}`") from exc
