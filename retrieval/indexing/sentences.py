@@ -102,8 +102,8 @@ class Ragged:
         if not unique:
             return cls.of(np.zeros((0, embedder.dim), np.float16), starts)
         encoded = embedder.encode_passages(unique, show_progress=show_progress)
-        return cls.of(encoded[[{t: i for i, t in enumerate(unique)}[t] for t in flat]
-                              ].astype(np.float16), starts)
+        row = {t: i for i, t in enumerate(unique)}
+        return cls.of(encoded[[row[t] for t in flat]].astype(np.float16), starts)
 
     def problem(self, name: str, passages: int, dim: int) -> str | None:
         s, total = self.starts, int(self._bounds[-1])
