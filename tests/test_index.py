@@ -48,13 +48,14 @@ def test_build_writes_named_files_and_a_complete_manifest(mini_index: Path, embe
     manifest = read_manifest(mini_index)
     assert manifest["model"] == embedder.model_id
     assert manifest["dimension"] == 384
-    assert manifest["format_version"] == FORMAT_VERSION == 3
+    assert manifest["format_version"] == FORMAT_VERSION == 4
     assert manifest["index_type"] == "flat"
     assert manifest["faiss_class"] == "IndexIDMap2(IndexFlatIP)"
     assert manifest["documents"] == 2
     assert sorted(manifest["sources"]) == ["aaby-budget-2024", "oelund-plan-2023-2026"]
     assert sum(r["passages"] for r in manifest["sources"].values()) == manifest["passages"]
-    assert {f"{BM25_DIR}/words.json", FAISS_FILE, PASSAGES_FILE, FIGURES_FILE, "sentences.npy",
+    assert {f"{BM25_DIR}/words.json", f"{BM25_DIR}/counts.data.npy", FAISS_FILE, PASSAGES_FILE,
+            FIGURES_FILE, "sentences.npy",
             "sentence_starts.npy", "windows.npy", "window_starts.npy"} <= set(manifest["files"])
     assert len(manifest["corpus_hash"]) == 16
     lines = (mini_index / PASSAGES_FILE).read_text(encoding="utf-8").splitlines()
@@ -266,8 +267,18 @@ def test_passage_lines_read_ids_and_towns_from_the_lines_and_parse_on_use(tmp_pa
     with pytest.raises(IndexError):
         read[3]
     grown = read.taken(np.ones(3, dtype=bool)).__add__([passage("ny", 0, "Åby", "Ny tekst.")])
-    again = tmp_path / "again.jsonl"
-    with again.open("wb") as f:
-        grown.write_to(f)  # the file's lines copied as they are, the new one appended
-    assert again.read_bytes() == path.read_bytes() + grown.lines[-1] + b"\n"
-    assert list(PassageLines.read(again)) == [*passages, grown[3]]
+    again = tmp_path / "again"
+    again.mkdir()
+    # The file's lines kept as they are, the new one written as a segment of its own.
+    assert grown.save(again, "passages.jsonl") == {"passages.jsonl": None,
+                                                   "passages-1.jsonl": None}
+    assert (again / "passages.jsonl").read_bytes() == path.read_bytes()
+    assert (again / "passages-1.jsonl").read_bytes() == grown.lines[-1] + b"\n"
+    both_files = [again / "passages.jsonl", again / "passages-1.jsonl"]
+    assert list(PassageLines.read(both_files)) == [*passages, grown[3]]
+    # A file whose checksum the manifest recorded is linked, not copied.
+    digested = PassageLines.read(path, digests={"passages.jsonl": "abc"}).__add__([grown[3]])
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    assert digested.save(linked, "passages.jsonl")["passages.jsonl"] == "abc"
+    assert (linked / "passages.jsonl").stat().st_ino == path.stat().st_ino

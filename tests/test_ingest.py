@@ -18,11 +18,12 @@ from retrieval.answer.assistant import Assistant
 from retrieval.cli import main
 from retrieval.indexing import build as indexing
 from retrieval.indexing import store as index_store
-from retrieval.indexing.figures import read_figures
+from retrieval.indexing.figures import extract, read_figures
 from retrieval.indexing.lexical_index import LexicalIndex
 from retrieval.indexing.sentences import Ragged, Segment
 from retrieval.indexing.status import is_current
 from retrieval.indexing.store import IndexUnusable, load_index, read_manifest
+from retrieval.indexing.vectors import all_vectors, passage_keys
 from retrieval.ingest.add import add_files, remove_document
 from retrieval.ingest.cleaning import clean
 from retrieval.ingest.corpus import load_corpus
@@ -348,23 +349,39 @@ def test_incremental_update_gives_the_results_of_a_full_rebuild(workspace, files
             assert np.allclose([h.score for h in hits_a], [h.score for h in hits_b], atol=1e-5)
 
 
+LINKED = ("sentences.npy", "windows.npy", "index.faiss", "passages.jsonl", "figures.jsonl",
+          "bm25/counts.data.npy", "bm25/counts.indices.npy", "bm25/counts.indptr.npy")
+
+
 @pytest.mark.slow
-def test_adding_a_document_links_the_unchanged_vector_files_and_writes_only_its_rows(  # type: ignore[no-untyped-def]
+def test_adding_a_document_links_the_unchanged_files_and_writes_only_its_rows(  # type: ignore[no-untyped-def]
         full_index, files, embedder, tmp_path) -> None:
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(CORPUS, corpus)
     shutil.copytree(full_index, index)
     before, old = read_manifest(index), load_index(index)
-    inodes = {n: (index / n).stat().st_ino for n in ("sentences.npy", "windows.npy")}
+    inodes = {n: (index / n).stat().st_ino for n in LINKED}
     add_files([files["html"]], _fields(HTML_FLAGS), corpus, {})
     report = indexing.update(corpus, index)
     after = read_manifest(index)
     for name, inode in inodes.items():  # the same file, linked into the new folder
-        assert (index / name).stat().st_ino == inode
+        assert (index / name).stat().st_ino == inode, name
         assert after["files"][name] == before["files"][name]
-    assert {"sentences-1.npy", "windows-1.npy"} <= set(after["files"])
+    assert {"sentences-1.npy", "windows-1.npy", "index-1.faiss", "passages-1.jsonl",
+            "bm25/counts-1.data.npy"} <= set(after["files"])
     assert index_store.damaged_files(index, after, full=True) == []
     new = load_index(index)
+    # What the segments hold together is what one file each would: the old passages, vectors
+    # and figures as they were, then the new document's; BM25 scores as a fresh index's.
+    assert list(new.passages)[: len(old.passages)] == list(old.passages)
+    assert np.array_equal(all_vectors(new.id_map)[: len(old.passages)], all_vectors(old.id_map))
+    assert np.array_equal(new.keys, passage_keys(list(new.passages)))
+    assert read_figures(index) == extract(list(new.passages))
+    reference = BM25Retriever()
+    reference.index(list(new.passages))
+    for question in QUESTIONS:
+        ours, theirs = new.lexical.retriever.search(question, 20), reference.search(question, 20)
+        assert [(h.passage.id, h.score) for h in ours] == [(h.passage.id, h.score) for h in theirs]
     for kind in ("sentence", "window"):  # the old rows as they were, the new ones encoded
         rows_old, rows_new = old.sentences.parts[kind], new.sentences.parts[kind]
         for i in range(len(old.passages)):
@@ -378,11 +395,13 @@ def test_adding_a_document_links_the_unchanged_vector_files_and_writes_only_its_
     remove_document(report.added[0], corpus)
     indexing.update(corpus, index)
     names = set(read_manifest(index)["files"])
-    assert {"sentences.npy", "windows.npy"} <= names
-    assert not {"sentences-1.npy", "windows-1.npy"} & names
+    assert set(LINKED) <= names
+    assert not [n for n in names if "-1." in n]
     assert (index / "sentences.npy").stat().st_ino != inodes["sentences.npy"]
     for kind in ("sentence", "window"):
         assert np.array_equal(np.load(index / f"{kind}s.npy"), np.load(full_index / f"{kind}s.npy"))
+    for name in ("passages.jsonl", "figures.jsonl"):
+        assert (index / name).read_bytes() == (full_index / name).read_bytes()
 
 
 def test_segments_merge_from_the_end_once_the_last_holds_half_the_rows_of_the_one_before(

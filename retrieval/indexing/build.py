@@ -25,9 +25,12 @@ from retrieval.embedding.model import Embedder, get_embedder
 from retrieval.indexing import ivf
 from retrieval.indexing.figures import (
     FIGURES_FILE,
+    Appended,
     Figure,
     extract,
+    figure_files,
     sorted_figures,
+    to_lines,
     updated_lines,
 )
 from retrieval.indexing.folder import writing
@@ -199,14 +202,20 @@ def _incremental(cm: catalog.Catalog, prints: Fingerprints, stored: StoredIndex,
     # Manifest order, with the fingerprints' current stat (a touched, unchanged file).
     sources = {e["id"]: {**sources[e["id"]], **prints[e["id"]]} for e in cm.entries}
     # Figures of unchanged documents are kept; only fresh passages are read for new ones.
-    figures: list[Figure] | bytes
-    if FIGURES_FILE in stored.manifest.get("files", {}):  # their lines, not re-serialised
+    figures: list[Figure] | bytes | Appended
+    files = stored.manifest.get("files", {})
+    if FIGURES_FILE in files and not drop:  # the files linked, the new lines after them
+        figures = Appended(tuple((p, files.get(p.name)) for p in figure_files(index_dir)),
+                           to_lines(sorted_figures(extract(fresh))))
+    elif FIGURES_FILE in files:  # their lines, not re-serialised
         figures = updated_lines(index_dir, drop, extract(fresh))
     else:  # an index from before figures: read the kept passages once
         figures = sorted_figures(extract(stored.passages.taken(keep)) + extract(fresh))
     extra = {**_extra(cm, sources), **ivf.manifest_entry(searchable(id_map), trained_on)}
+    # A flat index that was only added to keeps its files: they are linked, the rows written.
+    unchanged = stored.vector_files if id_map is stored.id_map and keep.all() else ()
     save_index(index_dir, passages, id_map, lexical, sentences, embedder.model_id, corpus_hash,
-               extra, figures=figures)
+               extra, figures=figures, vector_files=unchanged)
     return UpdateReport(added, changed, removed, len(fresh), manifest=read_manifest(index_dir))
 
 

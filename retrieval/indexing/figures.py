@@ -4,19 +4,22 @@ figures.jsonl holds one Figure per line, sorted by passage and place, written wi
 (listed and checksummed in manifest.json) so that the table, the CLI and the page read the same
 figures the citations come from. A build extracts them from every passage; an update keeps the
 figures of unchanged documents and extracts only the fresh passages, and because the file is
-sorted the two give the same bytes (tests/test_figures.py).
+sorted the two give the same bytes (tests/test_ingest.py). An update that only adds documents
+writes their figures as figures-1.jsonl, ... (each sorted) and links the files before it.
 """
 
 from __future__ import annotations
 
 import heapq
 import json
+import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from retrieval.indexing.folder import linked, numbered, segments
 from retrieval.text.chunking import split_sentences
 from retrieval.text.danish import stem
 from retrieval.text.figures import figures_in_sentence
@@ -113,26 +116,77 @@ def updated_lines(folder: Path | str, drop: set[str], fresh: Sequence[Figure]) -
     the documents not in ``drop``: their lines are kept as read and merged by document with
     the fresh ones. Parsing and re-serialising 100,000 figures took ~10 s of adding one
     document at 100,000 passages (profiled); fresh documents are never among the kept ones."""
-    kept: list[tuple[str, bytes]] = []
-    for line in (Path(folder) / FIGURES_FILE).read_bytes().splitlines(keepends=True):
-        if not line.strip():
-            continue
-        found = _DOCUMENT.search(line)
-        doc = found[1].decode() if found else str(json.loads(line)["document_id"])
-        if doc not in drop:
-            kept.append((doc, line if line.endswith(b"\n") else line + b"\n"))
-    new = [(f.document_id, (json.dumps(f.to_json(), ensure_ascii=False) + "\n").encode())
-           for f in sorted_figures(fresh)]
-    return b"".join(line for _, line in heapq.merge(kept, new, key=lambda item: item[0]))
+    kept = _merged(*(p.read_bytes() for p in figure_files(folder)), drop=drop)
+    return _merged(kept, to_lines(sorted_figures(fresh)))
+
+
+@dataclass(frozen=True)
+class Appended:
+    """An update that only added documents: the previous index's figure files, linked as they
+    are (with their checksums), and the added documents' lines after them."""
+
+    files: tuple[tuple[Path, str | None], ...]
+    lines: bytes
+
+
+def save_figures(folder: Path, figures: Sequence[Figure] | bytes | Appended
+                 ) -> dict[str, str | None]:
+    """Write figures.jsonl, or link the files of ``Appended`` and write its lines as the next
+    segment (figures-1.jsonl, ...; each sorted; trailing segments merge while the last holds
+    at least half the bytes of the one before). Returns name → checksum of linked files,
+    None for those written."""
+    if not isinstance(figures, Appended):
+        (folder / FIGURES_FILE).write_bytes(
+            figures if isinstance(figures, bytes) else to_lines(figures))
+        return {FIGURES_FILE: None}
+    files, new = list(figures.files), figures.lines
+    while files and 2 * len(new) >= files[-1][0].stat().st_size:
+        new = _merged(files.pop()[0].read_bytes(), new)
+    out: dict[str, str | None] = {}
+    for j, (path, digest) in enumerate(files):
+        out[numbered(FIGURES_FILE, j)] = linked(path, digest, folder / numbered(FIGURES_FILE, j))
+        if out[numbered(FIGURES_FILE, j)] is None:  # no links here: one file, as a build
+            for name in out:
+                (folder / name).unlink()
+            return save_figures(folder, _merged(*(p.read_bytes() for p, _ in figures.files),
+                                                figures.lines))
+    if new or not files:
+        (folder / numbered(FIGURES_FILE, len(files))).write_bytes(new)
+        out[numbered(FIGURES_FILE, len(files))] = None
+    return out
+
+
+def figure_files(folder: Path | str) -> list[Path]:
+    """figures.jsonl and its segments (none for an index built before figures existed)."""
+    folder = Path(folder)
+    names = set(os.listdir(folder)) if folder.is_dir() else set()
+    if FIGURES_FILE not in names:
+        return []
+    return [folder / n for n in segments(FIGURES_FILE, names)]
+
+
+def _merged(*parts: bytes, drop: Collection[str] = ()) -> bytes:
+    """Sorted figure files merged into one sorted file, without ``drop``'s documents: lines are
+    kept as written (documents never span two files, so merging by document suffices)."""
+    keyed = []
+    for part in parts:
+        lines = []
+        for line in part.splitlines(keepends=True):
+            if not line.strip():
+                continue
+            found = _DOCUMENT.search(line)
+            doc = found[1].decode() if found else str(json.loads(line)["document_id"])
+            if doc not in drop:
+                lines.append((doc, line if line.endswith(b"\n") else line + b"\n"))
+        keyed.append(lines)
+    return b"".join(line for _, line in heapq.merge(*keyed, key=lambda item: item[0]))
 
 
 def read_figures(folder: Path | str) -> list[Figure]:
-    """The figures of an index folder (none for an index built before figures existed)."""
-    path = Path(folder) / FIGURES_FILE
-    if not path.is_file():
-        return []
+    """The figures of an index folder, in the stored order (none for an index built before
+    figures existed)."""
     return [Figure.from_json(json.loads(line))
-            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            for line in _merged(*(p.read_bytes() for p in figure_files(folder))).splitlines()]
 
 
 def select(figures: Iterable[Figure], municipality: str | None = None, kind: str | None = None,

@@ -14,7 +14,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 LOCK_TIMEOUT_S = 600
@@ -26,6 +26,39 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def numbered(name: str, j: int) -> str:
+    """The name of a file's j-th segment: passages.jsonl, passages-1.jsonl, passages-2.jsonl.
+
+    Large files that only grow when documents are added are kept as segments: an update links
+    the unchanged ones from the previous index (`linked`) and writes only the new rows."""
+    if j == 0:
+        return name
+    stem, dot, suffix = name.partition(".")
+    return f"{stem}-{j}{dot}{suffix}"
+
+
+def segments(name: str, names: Collection[str]) -> list[str]:
+    """The segments of ``name`` among an index's files, in order; at least ``name`` itself."""
+    found = [numbered(name, 0)]
+    while numbered(name, len(found)) in names:
+        found.append(numbered(name, len(found)))
+    if numbered(name, len(found) + 1) in names:
+        raise ValueError(f"segments of {name} are not numbered 0, 1, 2, ...: {sorted(names)}")
+    return found
+
+
+def linked(source: Path | None, digest: str | None, to: Path) -> str | None:
+    """Link an unchanged file of the previous index in and return its checksum; None when it
+    must be written instead (no source, no recorded checksum, or no hard links here)."""
+    if source is None or digest is None:
+        return None
+    try:
+        os.link(source, to)
+    except OSError:
+        return None
+    return digest
 
 
 def sealed(path: Path) -> str:

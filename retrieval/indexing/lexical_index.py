@@ -1,28 +1,31 @@
 """The BM25 index on disk, and its update when documents come and go.
 
 `BM25Retriever.index` analyses every passage and runs bm25s's scoring loop: ~40 s at 100,000
-passages, too slow to repeat at every start or every added document. Here the same index is
-kept as what it is made of — how often each word occurs in each passage (a sparse matrix) —
-from which the BM25 scores are recomputed with array arithmetic in well under a second:
+passages, too slow to repeat at every start or every added document. Here the index is kept as
+what it is made of, how often each word occurs in each passage, and scored when a question
+comes (retrieval/search/counted.py), so an update that adds documents writes only their counts:
 
   bm25/
-    data.csc.index.npy, indices.csc.index.npy, indptr.csc.index.npy,
-    vocab.index.json, params.index.json   bm25s's own files (scores and term vocabulary)
-    words.json                            word vocabulary with corpus counts, retriever params
-    counts.npz                            passages × words occurrence counts (for updates)
+    words.json                 retriever settings; the word vocabulary with corpus counts; each
+                               term's words; the passages in each count segment
+    counts.data.npy, counts.indices.npy, counts.indptr.npy
+                               passages × words occurrence counts, by word (CSC); an update
+                               that adds documents writes theirs as counts-1.*.npy, ... and
+                               links the unchanged files from the previous index
 
 The compound splitter learns from the whole corpus, so one new document can change how old
-words split. Every update therefore re-analyses the word vocabulary (not the passages) and
-rescores everything; the result is the index `BM25Retriever.index` builds over the same
-passages, score for score (tests/test_ingest.py checks this).
+words split. Every update therefore re-analyses the word vocabulary (not the passages); the
+scores are those `BM25Retriever.index` gives over the same passages, score for score
+(tests/test_ingest.py checks this).
 """
 
 from __future__ import annotations
 
 import json
-import math
+import os
+import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,82 +34,98 @@ import numpy as np
 from scipy import sparse
 
 from retrieval.indexing.passages import as_lines
-from retrieval.search.bm25lib import bm25s
+from retrieval.search.counted import CountedBM25, CountSegment, merged
 from retrieval.search.lexical import BM25Retriever
 from retrieval.text.chunking import embed_text
 from retrieval.text.danish import Compounds, word_terms, words
 from retrieval.types import Passage
 
 WORDS_FILE = "words.json"
-COUNTS_FILE = "counts.npz"
-BM25S_FILES = (
-    "data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy",
-    "vocab.index.json", "params.index.json",
-)
-FILES = (*BM25S_FILES, WORDS_FILE, COUNTS_FILE)
+ARRAYS = ("data", "indices", "indptr")
+_SEGMENT = re.compile(r"^counts(?:-(\d+))?\.(data|indices|indptr)\.npy$")
 
 
 @dataclass(frozen=True)
 class LexicalIndex:
-    """Word counts per passage (rows in passage order) and the BM25 index scored from them."""
+    """Word counts per passage (segments of rows in passage order) and the BM25 retriever
+    scoring from them."""
 
     words: tuple[str, ...]
-    counts: sparse.csr_matrix
+    segments: tuple[CountSegment, ...]
     retriever: BM25Retriever
-    totals: np.ndarray  # each word's count in the whole corpus (the column sums of counts)
+    totals: np.ndarray  # each word's count in the whole corpus (the counts' column sums)
 
     @classmethod
     def build(cls, passages: Sequence[Passage], retriever: BM25Retriever | None = None
               ) -> LexicalIndex:
         vocab: dict[str, int] = {}
         counts = _count(passages, vocab)
-        return _scored(tuple(vocab), counts, _column_sums(counts), passages,
+        return _scored(tuple(vocab), (CountSegment.of(counts),), _column_sums(counts), passages,
                        retriever or BM25Retriever())
 
     def update(self, keep: np.ndarray, added: Sequence[Passage],
                passages: Sequence[Passage] | None = None) -> LexicalIndex:
-        """Drop the rows where ``keep`` is False, append ``added``, and rescore. ``passages``,
-        when the caller has it, is that result already (the kept passages, then ``added``)."""
+        """Drop the rows where ``keep`` is False, append ``added``, and score anew. ``passages``,
+        when the caller has it, is that result already (the kept passages, then ``added``).
+
+        Adding only appends a segment; a removal compacts the counts into one."""
         retriever = self.retriever
         if passages is None:
             passages = as_lines(retriever.passages).taken(keep) + added
         vocab = {w: i for i, w in enumerate(self.words)}
         new = _count(added, vocab)
-        # Word totals updated by what left and what came, not summed again over 100,000 rows.
         totals = np.zeros(len(vocab), np.int64)
         totals[: len(self.totals)] = self.totals
-        totals[: self.counts.shape[1]] -= _column_sums(self.counts[np.flatnonzero(~keep)])
         totals += _column_sums(new)
-        old = self.counts if keep.all() else self.counts[np.flatnonzero(keep)]
-        counts = sparse.csr_matrix(  # the rows stacked without copying them through scipy
-            (np.concatenate([old.data, new.data]).astype(np.int32, copy=False),
-             np.concatenate([old.indices, new.indices]).astype(np.int32, copy=False),
-             np.concatenate([old.indptr, new.indptr[1:] + old.indptr[-1]]).astype(np.int64)),
-            shape=(old.shape[0] + new.shape[0], len(vocab)))
         fresh = BM25Retriever(k1=retriever.k1, b=retriever.b, part_weight=retriever.part_weight)
-        return _scored(tuple(vocab), counts, totals, passages, fresh)
+        if keep.all():
+            segments = (*self.segments, *([CountSegment.of(new)] if new.shape[0] else []))
+            return _scored(tuple(vocab), segments, totals, passages, fresh)
+        old = sparse.vstack([s.matrix(len(self.words)) for s in self.segments]).tocsr()
+        gone = old[np.flatnonzero(~keep)]
+        totals[: len(self.words)] -= _column_sums(gone.tocsr())
+        new.resize((new.shape[0], len(vocab)))
+        old.resize((old.shape[0], len(vocab)))
+        counts = sparse.vstack([old[np.flatnonzero(keep)], new]).tocsr()
+        used = np.flatnonzero(totals > 0)  # words no passage uses any more are dropped
+        vocabulary = tuple(vocab)
+        if len(used) < len(vocabulary):
+            counts = counts[:, used]
+            vocabulary, totals = tuple(vocabulary[i] for i in used), totals[used]
+        return _scored(vocabulary, (CountSegment.of(counts),), totals, passages, fresh)
 
-    def save(self, folder: Path) -> None:
+    def save(self, folder: Path) -> dict[str, str | None]:
+        """Write (or link) every file; returns name → checksum for files linked from the index
+        they were read from, None for those written (to be checksummed)."""
         folder.mkdir(parents=True, exist_ok=True)
-        bm25 = self.retriever.bm25
-        if bm25 is None:
+        scorer = self.retriever.bm25
+        if not isinstance(scorer, CountedBM25):
             raise ValueError("an empty lexical index cannot be saved; the corpus has no passages")
-        bm25.save(str(folder), show_progress=False)
+        segments = merged(self.segments, len(self.words))
+        out: dict[str, str | None] = {}
+        for j, seg in enumerate(segments):
+            digests = seg.digests or (None,) * len(ARRAYS)
+            for array, path, digest in zip(ARRAYS, _paths(folder, j), digests, strict=True):
+                out[f"{folder.name}/{path.name}"] = _linked(digest, seg, array, path)
+        term_words = {t: w.tolist() for t, w in zip(scorer.vocab_dict, scorer.words_of,
+                                                    strict=True)}
         record = {
             "params": self.retriever.params,
             "words": dict(zip(self.words, self.totals.tolist(), strict=True)),
+            "terms": term_words,
+            "segments": [s.rows for s in segments],
         }
         (folder / WORDS_FILE).write_text(json.dumps(record, ensure_ascii=False), "utf-8")
-        sparse.save_npz(folder / COUNTS_FILE, self.counts, compressed=False)
+        out[f"{folder.name}/{WORDS_FILE}"] = None
+        return out
 
     @classmethod
-    def load(cls, folder: Path, passages: Sequence[Passage], with_counts: bool = True
-             ) -> LexicalIndex:
-        """Rebuild the retriever from the saved files; ``with_counts=False`` skips the matrix
-        only updates need, for a faster start."""
-        for name in FILES if with_counts else (*BM25S_FILES, WORDS_FILE):
-            if not (folder / name).is_file():
-                raise FileNotFoundError(f"{folder / name} is missing")
+    def load(cls, folder: Path, passages: Sequence[Passage],
+             digests: Mapping[str, str] | None = None) -> LexicalIndex:
+        """Map the count files and attach the retriever; ``digests`` (the manifest's, keyed
+        ``bm25/<name>``) let an update link unchanged files instead of writing them."""
+        if not (folder / WORDS_FILE).is_file():
+            raise FileNotFoundError(f"{folder / WORDS_FILE} is missing")
         record = json.loads((folder / WORDS_FILE).read_text("utf-8"))
         params = record["params"]
         retriever = BM25Retriever(params["k1"], params["b"], params["part_weight"])
@@ -115,22 +134,51 @@ class LexicalIndex:
                 f"{folder} was written with BM25 settings {params}, this program uses "
                 f"{retriever.params}"
             )
-        # The score arrays are mapped, not read: a question touches only its terms' postings,
-        # so most of the ~55 MB (at 100,000 passages) never becomes resident, and an update
-        # (with_counts) scores anew from the counts and never reads them.
-        bm25 = bm25s.BM25.load(str(folder), show_progress=False, mmap=True)
-        if bm25.scores["num_docs"] != len(passages):
-            raise ValueError(
-                f"{folder} scores {bm25.scores['num_docs']} passages, the index has {len(passages)}"
-            )
-        counted = {w: n for w, n in record["words"].items() if n > 0}
-        retriever.attach(passages, Compounds(counted), bm25)
-        if with_counts:
-            counts = sparse.load_npz(folder / COUNTS_FILE).tocsr()
-        else:
-            counts = sparse.csr_matrix((len(passages), len(record["words"])), dtype=np.int32)
-        totals = np.fromiter(record["words"].values(), np.int64, len(record["words"]))
-        return cls(tuple(record["words"]), counts, retriever, totals)
+        digests = digests or {}
+        found = sorted({int(m[1] or 0) for p in folder.iterdir() if (m := _SEGMENT.match(p.name))})
+        if found != list(range(len(record["segments"]))):
+            raise ValueError(f"{folder} has count segments {found}, words.json lists "
+                             f"{len(record['segments'])}")
+        segments = []
+        for j, rows in enumerate(record["segments"]):
+            paths = _paths(folder, j)
+            data, indices, indptr = (np.load(p, mmap_mode="r", allow_pickle=False)
+                                     for p in paths)
+            segments.append(CountSegment(data, indices, indptr, rows=int(rows), files=paths,
+                                         digests=tuple(digests.get(f"{folder.name}/{p.name}")
+                                                       for p in paths)))
+        words_ = tuple(record["words"])
+        for seg in segments:
+            if (problem := seg.problem(len(words_))) is not None:
+                raise ValueError(f"{folder}: {problem}")
+        if sum(s.rows for s in segments) != len(passages):
+            raise ValueError(f"{folder} counts {sum(s.rows for s in segments)} passages, the "
+                             f"index has {len(passages)}")
+        totals = np.fromiter(record["words"].values(), np.int64, len(words_))
+        scorer = CountedBM25(segments, list(record["terms"].values()), list(record["terms"]),
+                             len(words_), retriever.k1, retriever.b)
+        retriever.attach(passages, Compounds(dict(zip(words_, totals.tolist(), strict=True))),
+                         scorer)
+        return cls(words_, tuple(segments), retriever, totals)
+
+
+def _paths(folder: Path, j: int) -> tuple[Path, ...]:
+    stem = "counts" if j == 0 else f"counts-{j}"
+    return tuple(folder / f"{stem}.{a}.npy" for a in ARRAYS)
+
+
+def _linked(digest: str | None, seg: CountSegment, array: str, to: Path) -> str | None:
+    """Link the segment's unchanged file from the previous index (its checksum returned), or
+    write the array (None: to be checksummed)."""
+    source = dict(zip(ARRAYS, seg.files, strict=False)).get(array)
+    if digest is not None and source is not None:
+        try:
+            os.link(source, to)
+            return digest
+        except OSError:
+            pass
+    np.save(to, np.ascontiguousarray(getattr(seg, array)))
+    return None
 
 
 def _count(passages: Sequence[Passage], vocab: dict[str, int]) -> sparse.csr_matrix:
@@ -158,76 +206,25 @@ def _column_sums(counts: sparse.csr_matrix) -> np.ndarray:
     return sums.astype(np.int64)
 
 
-def _scored(vocabulary: tuple[str, ...], counts: sparse.csr_matrix, totals: np.ndarray,
+def _scored(vocabulary: tuple[str, ...], segments: Sequence[CountSegment], totals: np.ndarray,
             passages: Sequence[Passage], retriever: BM25Retriever) -> LexicalIndex:
-    """Drop words no passage uses any more, split the rest, and score BM25 as bm25s does."""
-    used = np.flatnonzero(totals > 0)
-    if len(used) < len(vocabulary):
-        counts = counts[:, used].tocsr()
-        vocabulary = tuple(vocabulary[i] for i in used)
-        totals = totals[used]
+    """Split the vocabulary's words against the corpus and attach a scorer over the counts."""
     if not passages:
         retriever.index(())
-        return LexicalIndex(vocabulary, counts, retriever, totals)
+        return LexicalIndex(vocabulary, tuple(segments), retriever, totals)
     compounds = Compounds(dict(zip(vocabulary, totals.tolist(), strict=True)))
-    terms: dict[str, int] = {}
-    rows: list[int] = []
-    cols: list[int] = []
+    terms: dict[str, list[int]] = {}
     for row, word in enumerate(vocabulary):
         for term in word_terms(word, compounds):
-            rows.append(row)
-            cols.append(terms.setdefault(term, len(terms)))
-    analysis = sparse.csr_matrix(
-        (np.ones(len(rows), np.int32), (rows, cols)), shape=(len(vocabulary), len(terms))
-    )
-    tf = (counts @ analysis).tocsr()  # passages × terms
-    # A product of positive counts has no duplicates and no zeros; its rows' columns are not
-    # sorted, which nothing below depends on (row sums are of integers, the CSC is made by
-    # rows in order), so they are left as they are: sorting took ~0.25 s at 100,000 passages.
-    tf.eliminate_zeros()
-    retriever.attach(passages, compounds, _bm25(tf, terms, retriever))
-    return LexicalIndex(vocabulary, counts, retriever, totals)
-
-
-def _bm25(tf: sparse.csr_matrix, terms: dict[str, int], retriever: BM25Retriever) -> bm25s.BM25:
-    """bm25s's Lucene scores, computed in the same order and precision as its indexing loop."""
-    k1, b = retriever.k1, retriever.b
-    n_docs = tf.shape[0]
-    # Row sums by a cumulative sum, exact for integer counts and much faster than scipy's.
-    running = np.concatenate([[0], np.cumsum(tf.data, dtype=np.int64)])
-    doc_len = running[tf.indptr[1:]] - running[tf.indptr[:-1]]
-    avg_len = doc_len.mean()
-    df = np.bincount(tf.indices, minlength=len(terms))  # no explicit zeros: eliminated
-    idf = np.zeros(len(terms), dtype=np.float32)
-    for i, d in enumerate(df.tolist()):  # math.log, as bm25s: numpy's log may differ by an ulp
-        if d:
-            idf[i] = math.log(1 + (n_docs - d + 0.5) / (d + 0.5))
-    tf_values = tf.data.astype(np.float32)
-    norm = k1 * ((1 - b) + b * doc_len / avg_len)
-    # tfc = tf / (norm + tf); values = idf * tfc: in float64 as before, in one buffer.
-    tfc = np.repeat(norm, np.diff(tf.indptr))
-    np.add(tfc, tf_values, out=tfc)
-    np.divide(tf_values, tfc, out=tfc)
-    np.multiply(idf[tf.indices], tfc, out=tfc)
-    values = tfc.astype(np.float32)
-    empty = len(terms)  # bm25s adds an empty token with no postings
-    # tf is canonical CSR, so its CSC has each column's rows in order, as bm25s's has.
-    scored = sparse.csr_matrix((values, tf.indices, tf.indptr),
-                               shape=(n_docs, empty + 1)).tocsc()
-    bm25 = bm25s.BM25(method="lucene", k1=k1, b=b)
-    bm25.scores = {
-        "data": scored.data.astype(np.float32, copy=False),
-        "indices": scored.indices.astype(np.int32, copy=False),
-        "indptr": scored.indptr.astype(np.int64, copy=False),
-        "num_docs": n_docs,
-    }
-    bm25.vocab_dict = {**terms, "": empty}
-    bm25.unique_token_ids_set = set(bm25.vocab_dict.values())
-    bm25.nonoccurrence_array = None
-    return bm25
+            terms.setdefault(term, []).append(row)
+    scorer = CountedBM25(segments, list(terms.values()), list(terms), len(vocabulary),
+                         retriever.k1, retriever.b)
+    retriever.attach(passages, compounds, scorer)
+    return LexicalIndex(vocabulary, tuple(segments), retriever, totals)
 
 
 def describe(index: LexicalIndex) -> dict[str, Any]:
     """Sizes worth recording in a manifest."""
-    bm25 = index.retriever.bm25
-    return {"words": len(index.words), "terms": len(bm25.vocab_dict) - 1 if bm25 else 0}
+    scorer = index.retriever.bm25
+    return {"words": len(index.words), "terms": len(scorer.vocab_dict) if scorer else 0}
+

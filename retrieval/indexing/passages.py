@@ -20,12 +20,13 @@ import json
 import os
 import re
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO, overload
+from typing import overload
 
 import numpy as np
 
+from retrieval.indexing.folder import linked, numbered
 from retrieval.types import Passage
 
 _HEAD = re.compile(rb'\{"id": "([^"\\]*)", "document_id": "([^"\\]*)", ')
@@ -66,11 +67,14 @@ def _parse(line: bytes, number: int) -> Passage:
 
 
 class _LineFile:
-    """An open passages.jsonl and where each of its lines starts; a line is read (pread) when
-    asked for. The descriptor stays open, so an index swapped in meanwhile by an update does
-    not change what this one reads."""
+    """An open segment of passages.jsonl and where each of its lines starts; a line is read
+    (pread) when asked for. The descriptor stays open, so an index swapped in meanwhile by an
+    update does not change what this one reads. ``digest`` is the manifest's checksum, so an
+    update can link the file into the next index unchanged."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, digest: str | None = None) -> None:
+        self.path = path
+        self.digest = digest
         self.fd = os.open(path, os.O_RDONLY)
         weakref.finalize(self, os.close, self.fd)
         self.starts = np.zeros(1, dtype=np.int64)  # set by PassageLines._scan
@@ -93,25 +97,29 @@ class _LineFile:
 class PassageLines(Sequence[Passage]):
     """Read-only and shared by threads: a race parses one line twice, to equal passages.
 
-    A loaded index keeps only where each line starts (`_LineFile`), its ids and its
-    municipalities: ~10 MB at 100,000 passages instead of ~125 MB of lines. Passages added
-    after it are held as lines in memory (``_lines``, after the file's), so adding a document
-    copies the file as it is (`write_to`) and appends, without reading its lines."""
+    A loaded index keeps only where each line starts (`_LineFile`, one per segment file), its
+    ids and its municipalities: ~10 MB at 100,000 passages instead of ~125 MB of lines.
+    Passages added after it are held as lines in memory (``_lines``, after the files'), so
+    adding a document links the files as they are (`save`) and writes only its lines."""
 
     def __init__(self, lines: list[bytes]) -> None:
         self._lines = lines
-        self._file: _LineFile | None = None
+        self._files: list[_LineFile] = []
+        self._bounds = np.zeros(1, dtype=np.int64)  # first line of each file, then the total
         self._parsed: dict[int, Passage] = {}
         self._heads: tuple[list[str], list[str]] | None = None  # computed once, carried over
         self._keys: np.ndarray | None = None
         self._towns: list[str] | None = None
 
     @classmethod
-    def read(cls, path: Path, towns: bool = True) -> PassageLines:
-        """``towns=False`` leaves the municipalities to be read when asked for (an update
-        never asks)."""
+    def read(cls, paths: Path | Sequence[Path], towns: bool = True,
+             digests: Mapping[str, str] | None = None) -> PassageLines:
+        """The segment files in order, with their checksums by name when given; ``towns=False``
+        leaves the municipalities to be read when asked for (an update never asks)."""
         out = cls([])
-        out._file = _LineFile(path)
+        digests = digests or {}
+        out._files = [_LineFile(p, digests.get(p.name))
+                      for p in ([paths] if isinstance(paths, Path) else paths)]
         out._scan(towns)
         return out
 
@@ -125,44 +133,47 @@ class PassageLines(Sequence[Passage]):
 
     @property
     def _base(self) -> int:
-        """How many lines come from the file."""
-        return self._file.count if self._file is not None else 0
+        """How many lines come from the files."""
+        return int(self._bounds[-1])
 
     def _line(self, i: int) -> bytes:
         if i < self._base:
-            assert self._file is not None
-            return self._file.line(i)
+            at = int(np.searchsorted(self._bounds, i, side="right")) - 1
+            return self._files[at].line(i - int(self._bounds[at]))
         return self._lines[i - self._base]
 
     def _scan(self, with_towns: bool = True) -> None:
-        """Ids, document ids and municipalities of every line, in one pass over the file."""
-        assert self._file is not None
+        """Ids, document ids and municipalities of every line, in one pass over the files."""
         ids: list[str] = []
         docs: list[str] = []
         towns: list[str] = []
         names: dict[bytes, str] = {}  # one str per distinct document id and municipality
-        starts = [0]
-        with os.fdopen(os.dup(self._file.fd), "rb") as f:
-            f.seek(0)
-            for n, line in enumerate(f):
-                starts.append(starts[-1] + len(line))
-                m = _HEAD.match(line)
-                town = _town(line) if with_towns else b""
-                if m is None or town is None:  # escaped characters, or not our layout
-                    p = self._parsed[n] = _parse(line, n + 1)
-                    ids.append(p.id)
-                    docs.append(p.document_id)
-                    towns.append(p.municipality)
-                    continue
-                ids.append(m.group(1).decode("utf-8"))
-                doc = m.group(2)
-                docs.append(names.get(doc) or names.setdefault(doc, doc.decode("utf-8")))
-                if with_towns:
-                    towns.append(names.get(town) or names.setdefault(town, town.decode("utf-8")))
+        for file in self._files:
+            starts = [0]
+            with os.fdopen(os.dup(file.fd), "rb") as f:
+                f.seek(0)
+                for line in f:
+                    n = len(ids)
+                    starts.append(starts[-1] + len(line))
+                    m = _HEAD.match(line)
+                    town = _town(line) if with_towns else b""
+                    if m is None or town is None:  # escaped characters, or not our layout
+                        p = self._parsed[n] = _parse(line, n + 1)
+                        ids.append(p.id)
+                        docs.append(p.document_id)
+                        towns.append(p.municipality)
+                        continue
+                    ids.append(m.group(1).decode("utf-8"))
+                    doc = m.group(2)
+                    docs.append(names.get(doc) or names.setdefault(doc, doc.decode("utf-8")))
+                    if with_towns:
+                        towns.append(names.get(town)
+                                     or names.setdefault(town, town.decode("utf-8")))
+            file.starts = np.asarray(starts, dtype=np.int64)
+            file.count = len(starts) - 1
         self._heads = (ids, docs)
         self._towns = towns if with_towns else None
-        self._file.starts = np.asarray(starts, dtype=np.int64)
-        self._file.count = len(ids)
+        self._bounds = np.cumsum([0] + [f.count for f in self._files]).astype(np.int64)
 
     def __len__(self) -> int:
         return self._base + len(self._lines)
@@ -186,7 +197,7 @@ class PassageLines(Sequence[Passage]):
             raise IndexError(f"passage {index} of {len(self)}")
         found = self._parsed.get(index)
         if found is None:
-            if len(self._parsed) >= PARSED_MAX and self._file is not None:
+            if len(self._parsed) >= PARSED_MAX and self._files:
                 self._parsed.clear()  # bounded: a long-running app must not parse its way to all
             found = self._parsed[index] = _parse(self._line(index), index + 1)
         return found
@@ -206,28 +217,31 @@ class PassageLines(Sequence[Passage]):
 
     @property
     def lines(self) -> list[bytes]:
-        """Every line as written (those in the file read from it)."""
-        if self._file is None:
+        """Every line as written (those in the files read from them)."""
+        if not self._files:
             return self._lines
-        return self._file.lines() + self._lines
+        return [line for f in self._files for line in f.lines()] + self._lines
 
-    def write_to(self, out: BinaryIO) -> None:
-        """Write passages.jsonl: the file's part copied by the kernel, then the other lines."""
-        if self._file is not None and self._file.count:
-            out.flush()
-            size, done = int(self._file.starts[-1]), 0
-            while done < size:
-                try:
-                    step = os.copy_file_range(self._file.fd, out.fileno(), size - done, done)
-                except OSError:  # a file system without it: copy through user space
-                    step = out.write(os.pread(self._file.fd, min(size - done, 1 << 24), done))
-                    out.flush()
-                if step <= 0:
-                    raise OSError(f"could not copy passages: {done} of {size} bytes written")
-                done += step
-            if os.pread(self._file.fd, 1, size - 1) != b"\n":
-                out.write(b"\n")
-        out.writelines(line + b"\n" for line in self._lines)
+    def save(self, folder: Path, name: str) -> dict[str, str | None]:
+        """Write ``name`` and its segments into ``folder``: files read from an index are
+        linked (their checksums returned), the lines added after them written as one more
+        segment (None: to be checksummed). Trailing segments merge while the last holds at
+        least half the lines of the one before, as the sentence arrays do."""
+        parts: list[_LineFile | list[bytes]] = [*self._files]
+        if self._lines or not parts:
+            parts.append(self._lines)
+        while len(parts) > 1 and 2 * _count(parts[-1]) >= _count(parts[-2]):
+            last = parts.pop()
+            parts[-1] = [*_lines(parts[-1]), *_lines(last)]
+        out: dict[str, str | None] = {}
+        for j, part in enumerate(parts):
+            to = folder / numbered(name, j)
+            out[to.name] = (linked(part.path, part.digest, to) if isinstance(part, _LineFile)
+                            else None)
+            if out[to.name] is None:
+                with to.open("wb") as f:
+                    f.writelines(line + b"\n" for line in _lines(part))
+        return out
 
     def heads(self) -> tuple[list[str], list[str]]:
         """(passage ids, document ids), read from the start of each line."""
@@ -277,13 +291,21 @@ class PassageLines(Sequence[Passage]):
     def __add__(self, other: Sequence[Passage]) -> PassageLines:
         extra = other if isinstance(other, PassageLines) else PassageLines.of(other)
         out = PassageLines(self._lines + extra.lines)
-        out._file = self._file
+        out._files, out._bounds = self._files, self._bounds
         out._parsed = {**self._parsed, **{len(self) + i: p for i, p in extra._parsed.items()}}
         if self._heads is not None and extra._heads is not None:
             out._heads = (self._heads[0] + extra._heads[0], self._heads[1] + extra._heads[1])
         if self._keys is not None:
             out._keys = np.concatenate([self._keys, extra.keys()])
         return out
+
+
+def _count(part: _LineFile | list[bytes]) -> int:
+    return part.count if isinstance(part, _LineFile) else len(part)
+
+
+def _lines(part: _LineFile | list[bytes]) -> list[bytes]:
+    return part.lines() if isinstance(part, _LineFile) else part
 
 
 def _town(line: bytes) -> bytes | None:

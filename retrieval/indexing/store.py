@@ -3,15 +3,19 @@
 index/
   index.faiss      the vectors: a FAISS IndexIDMap2 (stable 64-bit key per passage) over an
                    exact flat, an HNSW or an IVF index (retrieval/indexing/ivf.py), in passage
-                   order
-  passages.jsonl   one passage per line, in vector order
-  bm25/            the lexical index (retrieval/indexing/lexical_index.py)
+                   order; a flat index that an update added to keeps the new rows in
+                   index-1.faiss, ... (retrieval/indexing/vectors.py)
+  passages.jsonl   one passage per line, in vector order; an update that adds documents writes
+                   their lines as passages-1.jsonl, ... (retrieval/indexing/passages.py)
+  bm25/            the lexical index: word counts in segments, scored at question time
+                   (retrieval/indexing/lexical_index.py)
   sentences.npy, sentence_starts.npy, windows.npy, window_starts.npy
                    every passage's sentence and window vectors, float16 (retrieval/indexing/
                    sentences.py), so answers highlight and rescore windows without the model;
                    an update that adds documents writes their rows as sentences-1.npy,
                    windows-1.npy, ... and links the unchanged files from the previous index
-  figures.jsonl    every amount and count, cited (retrieval/indexing/figures.py)
+  figures.jsonl    every amount and count, cited (retrieval/indexing/figures.py); an update
+                   that adds documents writes theirs as figures-1.jsonl, ...
   manifest.json    model, dimension, index type (an IVF's lists, nprobe, vectors trained on),
                    corpus hash, per-document hashes, format
                    version, each file's size and SHA-256 (loading checks every size and the
@@ -37,10 +41,11 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.indexing.figures import FIGURES_FILE, Figure, to_lines
+from retrieval.indexing.figures import Appended, Figure, save_figures
 from retrieval.indexing.folder import (
     recover,
     sealed,
+    segments,
     sha256,
     swap_in,
     temporary_sibling,
@@ -49,10 +54,18 @@ from retrieval.indexing.ivf import manifest_problem
 from retrieval.indexing.passages import BadPassageLine, PassageLines, as_lines
 from retrieval.indexing.sentences import FILES as SENTENCE_FILES
 from retrieval.indexing.sentences import SentenceArrays
-from retrieval.indexing.vectors import index_kind, passage_keys, searchable, vector_keys
+from retrieval.indexing.vectors import (
+    VectorFile,
+    index_kind,
+    passage_keys,
+    read_vectors,
+    save_vectors,
+    searchable,
+    vector_keys,
+)
 from retrieval.types import Passage
 
-FORMAT_VERSION = 3  # 3: sentence vectors stored at build time
+FORMAT_VERSION = 4  # 3: sentence vectors stored at build time; 4: BM25 scored from counts
 FAISS_FILE = "index.faiss"
 PASSAGES_FILE = "passages.jsonl"
 MANIFEST_FILE = "manifest.json"
@@ -76,6 +89,7 @@ class StoredIndex:
     id_map: Any  # faiss.IndexIDMap2: passage keys → vectors; what updates add to and remove from
     lexical: Any  # retrieval.indexing.lexical_index.LexicalIndex
     sentences: SentenceArrays  # every passage's sentence vectors (memory-mapped)
+    vector_files: tuple[VectorFile, ...] = ()  # the FAISS files id_map was read from
 
     @property
     def faiss_index(self) -> Any:
@@ -105,17 +119,19 @@ def save_index(
     model_id: str,
     corpus_hash: str,
     extra: dict[str, Any] | None = None,
-    figures: Sequence[Figure] | bytes | None = None,
+    figures: Sequence[Figure] | bytes | Appended | None = None,
+    vector_files: Sequence[VectorFile] = (),
 ) -> Path:
     """Write into a temporary sibling folder, then swap it in with renames.
 
     Passages given as `PassageLines` are written as the lines they were read as, so an update
-    does not parse or serialise 100,000 unchanged passages again.
+    does not parse or serialise 100,000 unchanged passages again; files read from an index and
+    unchanged (passages, BM25 counts, sentence vectors, and ``vector_files``, the FAISS files
+    holding id_map's first rows as they are) are linked, not written.
 
     If the process dies between the two renames, `read_manifest` finds `<folder>.old` and
     restores it, so an interrupted build always leaves the previous index loadable.
     """
-    import faiss
 
     folder = Path(folder)
     passages = as_lines(passages)
@@ -127,18 +143,14 @@ def save_index(
         raise ValueError(problem)
     tmp = temporary_sibling(folder)
     try:
-        faiss.write_index(id_map, str(tmp / FAISS_FILE))
-        with (tmp / PASSAGES_FILE).open("wb") as f:
-            passages.write_to(f)
-        lexical.save(tmp / BM25_DIR)
-        linked = sentences.save(tmp)  # unchanged segments linked, with their checksums
-        lexical_files = sorted(f"{BM25_DIR}/{p.name}" for p in (tmp / BM25_DIR).iterdir())
-        names = [FAISS_FILE, PASSAGES_FILE, *lexical_files]
-        names += [name for name, digest in linked.items() if digest is None]
+        # Unchanged segments are linked, with their checksums.
+        linked = {**save_vectors(tmp, FAISS_FILE, id_map, vector_files),
+                  **passages.save(tmp, PASSAGES_FILE), **lexical.save(tmp / BM25_DIR),
+                  **sentences.save(tmp)}
+        names = [name for name, digest in linked.items() if digest is None]
         if figures is not None:
-            (tmp / FIGURES_FILE).write_bytes(
-                figures if isinstance(figures, bytes) else to_lines(figures))
-            names.append(FIGURES_FILE)
+            linked.update(figured := save_figures(tmp, figures))
+            names += [name for name, digest in figured.items() if digest is None]
         with ThreadPoolExecutor(max_workers=3) as pool:  # every file synced before the swap
             digests = dict(zip(names, pool.map(lambda name: sealed(tmp / name), names),
                                strict=True))
@@ -200,8 +212,8 @@ def read_manifest(folder: Path | str) -> dict[str, Any]:
     return manifest
 
 
-def damaged_files(folder: Path | str, manifest: dict[str, Any], full: bool = True,
-                  for_update: bool = True) -> list[str]:
+def damaged_files(folder: Path | str, manifest: dict[str, Any], full: bool = True
+                  ) -> list[str]:
     """Names of the manifest's files that are not as written; raises if one is missing.
 
     ``full`` checksums every file; otherwise a file is checked by its size, and by checksum
@@ -209,8 +221,6 @@ def damaged_files(folder: Path | str, manifest: dict[str, Any], full: bool = Tru
     extended file is caught either way; a byte changed in place inside a large file is caught
     by the full check (`list`) or, for passages and vector keys, by the consistency checks of
     `load_index`."""
-    from retrieval.indexing.lexical_index import COUNTS_FILE
-
     folder = Path(folder)
     sizes = manifest.get("sizes", {})
     damaged = []
@@ -218,8 +228,6 @@ def damaged_files(folder: Path | str, manifest: dict[str, Any], full: bool = Tru
         path = folder / name
         if not path.is_file():
             raise IndexUnusable(f"{path} is missing: run `{REBUILD}`")
-        if name.endswith(COUNTS_FILE) and not for_update:
-            continue  # only updates read it; a damaged copy is caught then
         size = sizes.get(name)
         resized = size is not None and path.stat().st_size != size
         summed = full or size is None or size <= QUICK_CHECKSUM_MAX
@@ -236,7 +244,7 @@ def load_index(
 ) -> StoredIndex:
     """Load and verify; with model_id/corpus_hash given, refuse an index built from others.
 
-    ``for_update`` also loads the word counts an update of the lexical index needs."""
+    ``for_update`` skips what only questions use (the passages' towns)."""
 
     from retrieval.indexing.lexical_index import LexicalIndex
 
@@ -253,14 +261,22 @@ def load_index(
             f"{manifest.get('corpus_hash')}, corpus now {corpus_hash}): run `{UPDATE}` to "
             f"embed only what changed, or `{REBUILD}`"
         )
-    for name in damaged_files(folder, manifest, full=False, for_update=for_update):
+    for name in damaged_files(folder, manifest, full=False):
         raise IndexUnusable(
             f"{folder / name} is damaged or was changed after the build: run `{REBUILD}`"
         )
-    id_map = _read_vectors(folder)
+    files = manifest.get("files", {})
+    try:
+        id_map, vector_files = read_vectors(folder, segments(FAISS_FILE, files), files)
+    except ValueError as exc:
+        raise IndexUnusable(f"{exc}: run `{REBUILD}`") from exc
     if (problem := manifest_problem(manifest, searchable(id_map))) is not None:
         raise IndexUnusable(f"{folder}/ is out of step: {problem}: run `{REBUILD}`")
-    passages = PassageLines.read(folder / PASSAGES_FILE, towns=not for_update)
+    try:
+        passages = PassageLines.read([folder / n for n in segments(PASSAGES_FILE, files)],
+                                     towns=not for_update, digests=files)
+    except (OSError, ValueError) as exc:
+        raise IndexUnusable(f"{folder}/ passages cannot be read ({exc}): run `{REBUILD}`") from exc
     if id_map.ntotal != len(passages) or manifest.get("passages") != len(passages):
         raise IndexUnusable(
             f"{folder}/ is out of step: {id_map.ntotal} vectors, {len(passages)} passages, "
@@ -282,11 +298,11 @@ def load_index(
             f"run `{REBUILD}`"
         )
     try:
-        lexical = LexicalIndex.load(folder / BM25_DIR, passages, with_counts=for_update)
+        lexical = LexicalIndex.load(folder / BM25_DIR, passages, manifest.get("files"))
     except (OSError, ValueError, KeyError) as exc:
         raise IndexUnusable(f"{folder / BM25_DIR} cannot be used ({exc}): run `{REBUILD}`") from exc
     return StoredIndex(manifest, passages, id_map, lexical,
-                       _read_sentences(folder, id_map, manifest))
+                       _read_sentences(folder, id_map, manifest), vector_files)
 
 
 def _read_sentences(folder: Path, id_map: Any, manifest: dict[str, Any]) -> SentenceArrays:
@@ -299,20 +315,3 @@ def _read_sentences(folder: Path, id_map: Any, manifest: dict[str, Any]) -> Sent
     if (problem := sentences.problem(int(id_map.ntotal), int(id_map.d))) is not None:
         raise IndexUnusable(f"{folder}/ is out of step: {problem}: run `{REBUILD}`")
     return sentences
-
-
-def _read_vectors(folder: Path) -> Any:
-    import faiss
-
-    try:
-        id_map = faiss.read_index(str(folder / FAISS_FILE))
-    except RuntimeError as exc:
-        raise IndexUnusable(
-            f"{folder / FAISS_FILE} cannot be read ({exc}): run `{REBUILD}`"
-        ) from exc
-    if not isinstance(id_map, faiss.IndexIDMap2):
-        raise IndexUnusable(
-            f"{folder / FAISS_FILE} holds a {type(id_map).__name__}, not an IndexIDMap2: "
-            f"run `{REBUILD}`"
-        )
-    return id_map

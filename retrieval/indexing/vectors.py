@@ -6,12 +6,15 @@ document's vectors by key and adds new ones without renumbering the rest.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from retrieval.indexing import ivf
+from retrieval.indexing.folder import linked, numbered
 from retrieval.indexing.passages import PassageLines, keys_of
 from retrieval.types import Passage
 
@@ -104,3 +107,71 @@ def index_kind(inner: Any) -> str:
     if name.startswith("IndexFlat"):
         return "flat"
     return name
+
+
+@dataclass(frozen=True)
+class VectorFile:
+    """One FAISS file an index was read from: its rows, in order, are rows of the loaded map.
+    A flat index that only grows keeps them as segments (index.faiss, index-1.faiss, ...):
+    an update links them into the next index and writes only the new rows."""
+
+    path: Path
+    digest: str | None
+    count: int
+
+
+def read_vectors(folder: Path, names: Sequence[str], digests: Mapping[str, str]
+                 ) -> tuple[Any, tuple[VectorFile, ...]]:
+    """The segments read into one IndexIDMap2; ValueError names the file that is not one."""
+    import faiss
+
+    id_map: Any = None
+    files = []
+    for name in names:
+        path = folder / name
+        try:
+            part = faiss.read_index(str(path))
+        except RuntimeError as exc:
+            raise ValueError(f"{path} cannot be read ({exc})") from exc
+        if not isinstance(part, faiss.IndexIDMap2):
+            raise ValueError(f"{path} holds a {type(part).__name__}, not an IndexIDMap2")
+        if id_map is None:
+            id_map = part
+        elif index_kind(searchable(id_map)) != "flat" or index_kind(searchable(part)) != "flat":
+            raise ValueError(f"{path} is a segment of a {index_kind(searchable(id_map))} index; "
+                             "only flat indexes have segments")
+        else:
+            id_map.add_with_ids(all_vectors(part), vector_keys(part))
+        files.append(VectorFile(path, digests.get(name), int(part.ntotal)))
+    return id_map, tuple(files)
+
+
+def save_vectors(folder: Path, name: str, id_map: Any, files: Sequence[VectorFile] = ()
+                 ) -> dict[str, str | None]:
+    """Write ``name`` (and segments): ``files`` hold the map's first rows as they are (a flat
+    index an update only added to), so they are linked and only the rows after them written;
+    trailing segments merge while the last holds at least half the rows of the one before."""
+    import faiss
+
+    files = list(files) if index_kind(searchable(id_map)) == "flat" else []
+    if sum(f.count for f in files) > id_map.ntotal:
+        files = []
+    rest = id_map.ntotal - sum(f.count for f in files)
+    while files and 2 * rest >= files[-1].count:
+        rest += files.pop().count
+    out: dict[str, str | None] = {}
+    for j, f in enumerate(files):
+        out[numbered(name, j)] = linked(f.path, f.digest, folder / numbered(name, j))
+        if out[numbered(name, j)] is None:  # no link possible: write everything as one
+            for done in out:
+                (folder / done).unlink()
+            return save_vectors(folder, name, id_map)
+    if not files:
+        faiss.write_index(id_map, str(folder / name))
+        return {name: None}
+    first = id_map.ntotal - rest
+    inner = searchable(id_map)
+    part = make_index("flat", vector_keys(id_map)[first:],
+                      np.asarray(inner.reconstruct_n(first, rest), np.float32))
+    faiss.write_index(part, str(folder / numbered(name, len(files))))
+    return {**out, numbered(name, len(files)): None}

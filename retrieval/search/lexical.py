@@ -28,7 +28,7 @@ class _State:
 
     passages: Sequence[Passage] = ()
     compounds: Compounds | None = None
-    bm25: bm25s.BM25 | None = None
+    bm25: Any = None  # bm25s.BM25 (index()) or the stored index's counted.CountedBM25
     facets: Facets = field(init=False)
 
     def __post_init__(self) -> None:
@@ -63,15 +63,19 @@ class BM25Retriever(Retriever):
         return self._state.compounds
 
     @property
-    def bm25(self) -> bm25s.BM25 | None:
-        """The bm25s index searched (None before index), e.g. for saving it."""
+    def bm25(self) -> Any:
+        """The scorer searched (None before index): bm25s's, or the stored index's."""
         return self._state.bm25
 
-    def attach(self, passages: Sequence[Passage], compounds: Compounds, bm25: bm25s.BM25) -> None:
-        """Use an index computed before (loaded from index/bm25/), checking that it lines up."""
-        if bm25.scores["num_docs"] != len(passages):
+    def attach(self, passages: Sequence[Passage], compounds: Compounds, bm25: Any) -> None:
+        """Use a scorer made elsewhere (the stored index's, retrieval/indexing/lexical_index.py):
+        anything with bm25s's ``vocab_dict``, ``get_scores_from_ids`` and a passage count."""
+        scored = getattr(bm25, "num_docs", None)
+        if scored is None:
+            scored = bm25.scores["num_docs"]
+        if scored != len(passages):
             raise ValueError(
-                f"the BM25 index scores {bm25.scores['num_docs']} passages but there are "
+                f"the BM25 index scores {scored} passages but there are "
                 f"{len(passages)}: run `python -m retrieval build`"
             )
         # A PassageLines (loaded index) stays lazy; anything else is frozen as a tuple.
