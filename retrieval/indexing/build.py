@@ -40,7 +40,6 @@ from retrieval.indexing.store import (
     IndexUnusable,
     StoredIndex,
     load_index,
-    read_manifest,
     save_index,
 )
 from retrieval.indexing.vectors import (
@@ -126,7 +125,7 @@ def update(
 
     With no usable index (none yet, another model or format), this is a full build."""
     embedder = embedder or get_embedder(model)
-    with writing(index_dir):
+    with writing(index_dir), changes.gc_paused():
         cm = catalog.read_catalog(corpus_dir)
         if not cm.entries:
             raise CorpusError(f"{cm.path} lists no [[document]]; add one")
@@ -162,9 +161,8 @@ def _full(cm: catalog.Catalog, prints: Fingerprints, index_dir: Path | str,
     sources = {e["id"]: sources[e["id"]] for e in cm.entries}
     corpus_hash = changes.corpus_hash(cm, changes.source_hashes(prints))
     extra = {**_extra(cm, sources), **ivf.manifest_entry(searchable(id_map), len(passages))}
-    save_index(index_dir, passages, id_map, LexicalIndex.build(passages), sentences,
-               embedder.model_id, corpus_hash, extra, figures=extract(passages))
-    return read_manifest(index_dir)
+    return save_index(index_dir, passages, id_map, LexicalIndex.build(passages), sentences,
+                      embedder.model_id, corpus_hash, extra, figures=extract(passages))
 
 
 def _incremental(cm: catalog.Catalog, prints: Fingerprints, stored: StoredIndex,
@@ -214,9 +212,9 @@ def _incremental(cm: catalog.Catalog, prints: Fingerprints, stored: StoredIndex,
     extra = {**_extra(cm, sources), **ivf.manifest_entry(searchable(id_map), trained_on)}
     # A flat index that was only added to keeps its files: they are linked, the rows written.
     unchanged = stored.vector_files if id_map is stored.id_map and keep.all() else ()
-    save_index(index_dir, passages, id_map, lexical, sentences, embedder.model_id, corpus_hash,
-               extra, figures=figures, vector_files=unchanged)
-    return UpdateReport(added, changed, removed, len(fresh), manifest=read_manifest(index_dir))
+    manifest = save_index(index_dir, passages, id_map, lexical, sentences, embedder.model_id,
+                          corpus_hash, extra, figures=figures, vector_files=unchanged)
+    return UpdateReport(added, changed, removed, len(fresh), manifest=manifest)
 
 
 def _updated_vectors(id_map: Any, keys: np.ndarray, keep: np.ndarray,

@@ -50,18 +50,19 @@ def is_current(index_dir: Path | str, corpus_dir: Path | str, model: str | None 
 def content_hashes(corpus_dir: Path | str, index_dir: Path | str) -> dict[str, str]:
     """Content hash → id of every corpus document, from the index where it is current (cheap),
     else by extracting and cleaning the document."""
-    cm = catalog.read_catalog(corpus_dir)
-    records = _records(index_dir)
-    prints = changes.fingerprints(cm, records)
-    out: dict[str, str] = {}
-    for e in cm.entries:
-        record = records.get(e["id"], {})
-        if record.get("source") == prints[e["id"]]["source"]:
-            if not record.get("skipped"):
-                out[record["content"]] = e["id"]
-        else:
-            out[changes.content_hash(load_document(cm.folder, e).text)] = e["id"]
-    return out
+    with changes.gc_paused():
+        cm = catalog.read_catalog(corpus_dir)
+        records = _records(index_dir)
+        prints = changes.fingerprints(cm, records)
+        out: dict[str, str] = {}
+        for e in cm.entries:
+            record = records.get(e["id"], {})
+            if record.get("source") == prints[e["id"]]["source"]:
+                if not record.get("skipped"):
+                    out[record["content"]] = e["id"]
+            else:
+                out[changes.content_hash(load_document(cm.folder, e).text)] = e["id"]
+        return out
 
 
 @dataclass(frozen=True)

@@ -121,8 +121,8 @@ def save_index(
     extra: dict[str, Any] | None = None,
     figures: Sequence[Figure] | bytes | Appended | None = None,
     vector_files: Sequence[VectorFile] = (),
-) -> Path:
-    """Write into a temporary sibling folder, then swap it in with renames.
+) -> dict[str, Any]:
+    """Write into a temporary sibling folder, swap it in with renames; returns the manifest.
 
     Passages given as `PassageLines` are written as the lines they were read as, so an update
     does not parse or serialise 100,000 unchanged passages again; files read from an index and
@@ -158,16 +158,18 @@ def save_index(
         names = list(digests)
         manifest = {**_describe(passages, id_map, lexical, model_id, corpus_hash), "files": digests,
                     "sizes": {name: (tmp / name).stat().st_size for name in names}, **(extra or {})}
-        (tmp / MANIFEST_FILE).write_text(
-            json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-        )
+        # Compact: with an indent json falls back to its Python encoder, 0.1 s for the 3 MB
+        # manifest of 15,000 documents at every update.
+        text = json.dumps(manifest, ensure_ascii=False) + "\n"
+        (tmp / MANIFEST_FILE).write_text(text, encoding="utf-8")
         with (tmp / MANIFEST_FILE).open("rb") as f:
             os.fsync(f.fileno())
         swap_in(tmp, folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return folder
+    written: dict[str, Any] = json.loads(text)  # as read_manifest would give it
+    return written
 
 
 def _describe(passages: PassageLines, id_map: Any, lexical: Any, model_id: str,

@@ -8,11 +8,13 @@ documents is checked in well under a second.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,9 @@ def _meta_hash(file: str, items: tuple[tuple[str, str], ...]) -> str:
     """The metadata's hash, once per process (`add` fingerprints the corpus twice)."""
     version = _extractor(os.path.splitext(file)[1].lower())
     h = hashlib.sha256(f"{PIPELINE_VERSION}|{version}|".encode())
-    h.update(json.dumps(items, ensure_ascii=False).encode("utf-8"))
+    # Catalog values are validated strings, joined by control characters they have no use for
+    # (0.04 s for 15,000 documents where json.dumps took 0.3 s).
+    h.update("\x1f".join(f"{k}\x1e{v}" for k, v in items).encode("utf-8"))
     return h.hexdigest()[:16]
 
 
@@ -79,3 +83,19 @@ def content_hash(text: str) -> str:
 
 def source_hashes(prints: dict[str, dict[str, Any]]) -> dict[str, str]:
     return {doc_id: str(p["source"]) for doc_id, p in prints.items()}
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection during work over the whole corpus (an update, the duplicate
+    check). It builds hundreds of thousands of small containers (15,000 documents' records,
+    100,000 passages' ids) and each collection of the oldest generation walks all of them:
+    ~0.5 s of adding one document at 100,000 passages. Nothing it makes is cyclic garbage;
+    refcounting frees it, and the collector resumes after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
