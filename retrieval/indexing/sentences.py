@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from retrieval.indexing.folder import linked
 from retrieval.text.chunking import split_sentences, windows
 from retrieval.types import Passage
 
@@ -188,7 +189,7 @@ class SentenceArrays:
         for k, r in self.parts.items():
             for j, seg in enumerate(r.merged().segments):
                 name = segment_name(k, j)
-                out[name] = _linked(seg, folder / name)
+                out[name] = linked(seg.file, seg.digest, folder / name)
                 if out[name] is None:
                     np.save(folder / name, np.ascontiguousarray(seg.rows, dtype=np.float16))
             np.save(folder / f"{k}_starts.npy", r.starts.astype(np.int64))
@@ -212,18 +213,6 @@ class SentenceArrays:
 
 def segment_name(kind: str, j: int) -> str:
     return f"{kind}s.npy" if j == 0 else f"{kind}s-{j}.npy"
-
-
-def _linked(seg: Segment, to: Path) -> str | None:
-    """Link an unchanged file of the previous index in, and return its checksum; None where
-    the rows must be written (new rows, or a file system without hard links)."""
-    if seg.file is None or seg.digest is None:
-        return None
-    try:
-        os.link(seg.file, to)
-    except OSError:
-        return None
-    return seg.digest
 
 
 class StoredSentences:
