@@ -12,7 +12,7 @@ import pytest
 from retrieval.answer.assistant import Assistant
 from retrieval.embedding.cache import EncodedSentences
 from retrieval.embedding.model import Embedder
-from retrieval.indexing.store import IndexUnusable, load_index, read_manifest
+from retrieval.indexing.store import FORMAT_VERSION, IndexUnusable, load_index, read_manifest
 from retrieval.text.chunking import split_sentences, windows
 from tests.conftest import CORPUS
 
@@ -87,7 +87,7 @@ def test_sentence_vectors_out_of_step_are_refused(full_index: Path, tmp_path: Pa
     with pytest.raises(IndexUnusable, match=r"damaged|out of step"):
         load_index(copy, model_id=manifest["model"])
     (copy / "manifest.json").write_text(
-        (copy / "manifest.json").read_text("utf-8").replace('"format_version": 3',
-                                                          '"format_version": 2'), "utf-8")
+        (copy / "manifest.json").read_text("utf-8").replace(
+            f'"format_version": {FORMAT_VERSION}', '"format_version": 2'), "utf-8")
     with pytest.raises(IndexUnusable, match=r"format version 2.*python -m retrieval build"):
         load_index(copy)
