@@ -121,8 +121,10 @@ class CountedBM25:
         idf = np.float32(math.log(1 + (self.num_docs - df + 0.5) / (df + 0.5)))
         tf64 = tf.astype(np.float64)
         values = (idf * (tf64 / (self._norm[rows] + tf64))).astype(np.float32)
-        self._scored[term] = (rows, values)  # a race only scores a term twice
-        return rows, values
+        # At most every term's column, as bm25s's matrix held (62 MB at 100,000 passages); a race
+        # only scores a term twice.
+        found = self._scored[term] = (rows.astype(np.int32), values)
+        return found
 
     def _term_counts(self, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Passages using any of the words, and the words' summed counts in each."""
