@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from retrieval.indexing.folder import linked, numbered, segments
+from retrieval.indexing.folder import linked, merged_tail, numbered, segments
 from retrieval.text.chunking import split_sentences
 from retrieval.text.danish import stem
 from retrieval.text.figures import figures_in_sentence
@@ -139,9 +139,10 @@ def save_figures(folder: Path, figures: Sequence[Figure] | bytes | Appended
         (folder / FIGURES_FILE).write_bytes(
             figures if isinstance(figures, bytes) else to_lines(figures))
         return {FIGURES_FILE: None}
-    files, new = list(figures.files), figures.lines
-    while files and 2 * len(new) >= files[-1][0].stat().st_size:
-        new = _merged(files.pop()[0].read_bytes(), new)
+    parts: list[tuple[Path, str | None] | bytes] = [*figures.files, figures.lines]
+    parts = merged_tail(parts, _size, lambda a, b: _merged(_bytes(a), _bytes(b)))
+    files = [f for f in parts if isinstance(f, tuple)]
+    new = _bytes(parts[-1]) if isinstance(parts[-1], bytes) else b""
     out: dict[str, str | None] = {}
     for j, (path, digest) in enumerate(files):
         out[numbered(FIGURES_FILE, j)] = linked(path, digest, folder / numbered(FIGURES_FILE, j))
@@ -154,6 +155,14 @@ def save_figures(folder: Path, figures: Sequence[Figure] | bytes | Appended
         (folder / numbered(FIGURES_FILE, len(files))).write_bytes(new)
         out[numbered(FIGURES_FILE, len(files))] = None
     return out
+
+
+def _size(part: tuple[Path, str | None] | bytes) -> int:
+    return len(part) if isinstance(part, bytes) else part[0].stat().st_size
+
+
+def _bytes(part: tuple[Path, str | None] | bytes) -> bytes:
+    return part if isinstance(part, bytes) else part[0].read_bytes()
 
 
 def figure_files(folder: Path | str) -> list[Path]:

@@ -14,8 +14,11 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 LOCK_TIMEOUT_S = 600
 
@@ -47,6 +50,18 @@ def segments(name: str, names: Collection[str]) -> list[str]:
     if numbered(name, len(found) + 1) in names:
         raise ValueError(f"segments of {name} are not numbered 0, 1, 2, ...: {sorted(names)}")
     return found
+
+
+def merged_tail(parts: Sequence[T], size: Callable[[T], int], join: Callable[[T, T], T]
+                ) -> list[T]:
+    """Trailing segments joined while the last holds at least half of the one before: one
+    file per doubling, so a corpus grown by many small updates reads a few files and each row
+    is rewritten about log2(n) times in all."""
+    out = list(parts)
+    while len(out) > 1 and 2 * size(out[-1]) >= size(out[-2]):
+        last = out.pop()
+        out[-1] = join(out[-1], last)
+    return out
 
 
 def linked(source: Path | None, digest: str | None, to: Path) -> str | None:

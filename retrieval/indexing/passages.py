@@ -26,7 +26,7 @@ from typing import overload
 
 import numpy as np
 
-from retrieval.indexing.folder import linked, numbered
+from retrieval.indexing.folder import linked, merged_tail, numbered
 from retrieval.types import Passage
 
 _HEAD = re.compile(rb'\{"id": "([^"\\]*)", "document_id": "([^"\\]*)", ')
@@ -230,9 +230,7 @@ class PassageLines(Sequence[Passage]):
         parts: list[_LineFile | list[bytes]] = [*self._files]
         if self._lines or not parts:
             parts.append(self._lines)
-        while len(parts) > 1 and 2 * _count(parts[-1]) >= _count(parts[-2]):
-            last = parts.pop()
-            parts[-1] = [*_lines(parts[-1]), *_lines(last)]
+        parts = merged_tail(parts, _count, lambda a, b: [*_lines(a), *_lines(b)])
         out: dict[str, str | None] = {}
         for j, part in enumerate(parts):
             to = folder / numbered(name, j)

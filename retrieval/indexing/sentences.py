@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.indexing.folder import linked
+from retrieval.indexing.folder import linked, merged_tail
 from retrieval.text.chunking import split_sentences, windows
 from retrieval.types import Passage
 
@@ -141,13 +141,9 @@ class Ragged:
         return Ragged([*self.segments, *other.segments], starts)
 
     def merged(self) -> Ragged:
-        """Trailing segments merged while the last holds at least half the rows of the one
-        before: one file per doubling, so a corpus grown by many small updates reads a few
-        files and each row is rewritten about log2(n) times in all."""
-        segs = list(self.segments)
-        while len(segs) > 1 and 2 * len(segs[-1].rows) >= len(segs[-2].rows):
-            last = segs.pop()
-            segs[-1] = Segment(np.concatenate([np.asarray(segs[-1].rows), last.rows]))
+        """Trailing segments merged by doubling (`folder.merged_tail`)."""
+        segs = merged_tail(self.segments, lambda s: len(s.rows), lambda a, b: Segment(
+            np.concatenate([np.asarray(a.rows), b.rows])))
         return Ragged(segs, self.starts)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from retrieval.indexing import ivf
-from retrieval.indexing.folder import linked, numbered
+from retrieval.indexing.folder import linked, merged_tail, numbered
 from retrieval.indexing.passages import PassageLines, keys_of
 from retrieval.types import Passage
 
@@ -120,6 +120,10 @@ class VectorFile:
     count: int
 
 
+def _rows(part: VectorFile | int) -> int:
+    return part.count if isinstance(part, VectorFile) else part
+
+
 def read_vectors(folder: Path, names: Sequence[str], digests: Mapping[str, str]
                  ) -> tuple[Any, tuple[VectorFile, ...]]:
     """The segments read into one IndexIDMap2; ValueError names the file that is not one."""
@@ -156,9 +160,10 @@ def save_vectors(folder: Path, name: str, id_map: Any, files: Sequence[VectorFil
     files = list(files) if index_kind(searchable(id_map)) == "flat" else []
     if sum(f.count for f in files) > id_map.ntotal:
         files = []
-    rest = id_map.ntotal - sum(f.count for f in files)
-    while files and 2 * rest >= files[-1].count:
-        rest += files.pop().count
+    new: int = id_map.ntotal - sum(f.count for f in files)  # rows after the files
+    parts: list[VectorFile | int] = [*files, new]
+    parts = merged_tail(parts, _rows, lambda a, b: _rows(a) + _rows(b))
+    files, rest = [f for f in parts if isinstance(f, VectorFile)], _rows(parts[-1])
     out: dict[str, str | None] = {}
     for j, f in enumerate(files):
         out[numbered(name, j)] = linked(f.path, f.digest, folder / numbered(name, j))

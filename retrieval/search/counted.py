@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from retrieval.indexing.folder import merged_tail
+
 # Columns scanned at a time for the passages' lengths: bounds the temporary arrays at load.
 _CHUNK = 1 << 20
 
@@ -67,13 +69,9 @@ class CountSegment:
 
 
 def merged(segments: Sequence[CountSegment], words: int) -> list[CountSegment]:
-    """Trailing segments merged while the last holds at least half the rows of the one before
-    (as the sentence arrays do): a few files, each row rewritten about log2(n) times in all."""
-    segs = list(segments)
-    while len(segs) > 1 and 2 * segs[-1].rows >= segs[-2].rows:
-        last = segs.pop()
-        segs[-1] = CountSegment.of(sparse.vstack([segs[-1].matrix(words), last.matrix(words)]))
-    return segs
+    """Trailing segments merged by doubling, as every segmented file (`folder.merged_tail`)."""
+    return merged_tail(segments, lambda s: s.rows, lambda a, b: CountSegment.of(
+        sparse.vstack([a.matrix(words), b.matrix(words)])))
 
 
 class CountedBM25:
