@@ -12,6 +12,7 @@ from retrieval.answer.asks import (
     COUNT,
     DATE,
     DURATION,
+    EMAIL,
     HOURS,
     NAME,
     PERCENT,
@@ -143,6 +144,35 @@ def test_the_highlight_brings_the_asked_for_thing_from_the_line_next_to_its_subj
     assert "Rosa Lykke Yde" in highlight and "Torben Hansen" not in highlight
     # a description question brings no line for a kind it does not ask for
     assert "Rosa" not in best_sentences("Hvad beskriver politikken?", text)
+
+
+def test_a_sentence_pointing_back_brings_the_one_before_it() -> None:
+    """ "Derfor …" answers "hvorfor" only with the sentence it points back to."""
+    text = ("Kommunen har arbejdet med økonomisk balance i flere år. Området er fortsat under et "
+            "stort udgiftspres. Derfor har centret udarbejdet en plan for socialområdet for "
+            "voksne. Planen blev godkendt i marts 2014 af byrådet efter en lang høring.")
+    highlight = best_sentences("Hvorfor lavede kommunen en plan for socialområdet for voksne?",
+                               text)
+    assert "udgiftspres" in highlight and "godkendt" not in highlight
+
+
+def test_a_numbered_item_looks_for_the_asked_for_thing_after_it() -> None:
+    """A numbered goal is followed by its figure; the figure before it is the previous goal's."""
+    text = ("1. Flere får anvist en bolig.\nEt mål kunne være en stigning på ca. 20 pct.\n"
+            "2. Færre udsættes fra deres bolig på årsplan.\nEt mål kunne være 80 færre "
+            "udsættelser.\nDet svarer til et fald på ca. 15 pct.")
+    highlight = best_sentences("Med hvor mange procent skal udsættelser fra boliger falde?", text)
+    assert "15 pct." in highlight and "20 pct." not in highlight
+
+
+def test_a_lead_in_ending_in_a_colon_is_never_the_last_line_shown() -> None:
+    text = ("Her kan du hente hele planen for socialområdet.\nHvis du vil høre mere om planen "
+            "kan du kontakte:\nHenriette Holmskov,\nhenrietteho@htk.dk\nTlf: 51 43 05 98")
+    highlight = best_sentences("kontaktperson plan socialområdet", text)
+    assert "Henriette Holmskov" in highlight
+    assert asked("What is the email address of the contact person?").shape == EMAIL
+    assert holds(EMAIL, text) and not holds(EMAIL, "Skriv til os.")
+    assert holds(DATE, "SLUTTIDSPUNKT 04-06-2020 11:00:00")
 
 
 @pytest.mark.slow

@@ -19,12 +19,14 @@ from retrieval.text.danish import Compounds, word_terms, words
 from retrieval.text.places import strip_places
 from retrieval.text.words import NOT_CONTENT
 
-AMOUNT, COUNT, DURATION, DATE, PERSON, PERCENT, HOURS, PHONE, NAME = (
-    "amount", "count", "duration", "date", "person", "percent", "hours", "phone", "name")
+AMOUNT, COUNT, DURATION, DATE, PERSON, PERCENT, HOURS, PHONE, NAME, EMAIL = (
+    "amount", "count", "duration", "date", "person", "percent", "hours", "phone", "name",
+    "email")
 
 _Q = {  # first match wins: the more specific questions come first
     HOURS: (r"åbningstid\w*|hvornår (har|er) [\w ]{0,30}(åben|åbent|lukket)|opening hours|when "
             r"is [\w ]{0,30} open"),
+    EMAIL: r"e-?mail\w*|mailadresse\w*",
     PHONE: r"telefon\w*|tlf|phone( number)?|ringe til",
     PERCENT: r"hvor (mange|stor(e)?) (procent|pct|andel)|hvilken andel|what (share|percentage)",
     AMOUNT: (r"hvor (mange|meget) (penge|kroner|kr|mio|millioner|mia)|hvad koster|hvad (kostede|"
@@ -83,7 +85,7 @@ _HOLDS = {
     DURATION: rf"\b({_NUMBER}|{_NUMBER_WORDS})\s+(\w+\s+)?(dag|døgn|uge|måned|år|time|minut)"
               r"\w*|\b(dag|uge|måned|år)lig\w*",
     DATE: r"\b(19|20)\d\d\b|\b(januar|februar|marts|april|maj|juni|juli|august|september|"
-          r"oktober|november|december)\b|\b\d{1,2}\.\s?\d{1,2}\.",
+          r"oktober|november|december)\b|\b\d{1,2}\.\s?\d{1,2}\.|\b\d{1,2}[-/]\d{1,2}[-/](19|20)\d\d\b",
     # A count, not a year, a paragraph ("§ 18"), a share or an article ("en", "et").
     COUNT: r"(?<![§\d.,])(?<!§ )(?!(?:19|20)\d\d\b)\d+(?:[.,]\d+)*(?![\d.,]*\s*(?:%|pct|procent))|"
            r"\b(én|ét|to|tre|fire|fem|seks|syv|otte|ni|ti|elleve|tolv|tyve|tredive|fyrre|"
@@ -91,6 +93,7 @@ _HOLDS = {
     HOURS: r"\bkl\.?\s*\d|\b\d{1,2}[.:]\d{2}\s*[-–]\s*\d{1,2}|\b(mandag|tirsdag|onsdag|torsdag|"
            r"fredag|lørdag|søndag|hverdage)\w*",
     PHONE: r"\b\d{2}\s?\d{2}\s?\d{2}\s?\d{2}\b",
+    EMAIL: r"\b[\w.+-]+@[\w-]+\.[\w.]+",
 }
 # A person or a body: two capitalised words, or one capitalised word inside a sentence.
 _NAME = re.compile(r"\b[A-ZÆØÅ][a-zæøå]+[ -][A-ZÆØÅ][a-zæøå]+|(?<=[a-zæøå,] )[A-ZÆØÅ][a-zæøå]{2,}")

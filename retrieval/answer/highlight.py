@@ -8,6 +8,8 @@ and names stay intact because we only ever select whole sentences, never rewrite
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from retrieval.answer.asks import asked, bound, coverage, holds
@@ -22,6 +24,11 @@ MAX_ALONE_WORDS = 40  # a sentence this long is answer enough on its own
 MIN_WORDS = 12  # fewer words than this rarely answer anything
 WINDOW_WEIGHT = 1.0  # a sentence's best 3-sentence window, as much as the sentence itself
 THING_REACH = 2  # how far from the best sentence the asked-for thing is looked for
+# A sentence that opens by pointing back ("Derfor …", "Det betyder …") says why or what of the
+# one before it: that one comes along. A numbered item or a heading introduces what follows it.
+_POINTS_BACK = re.compile(r"^(derfor|dette|det (betyder|skyldes|vil sige)|heraf|herfor|således|"
+                          r"therefore|this)\b", re.IGNORECASE)
+_INTRODUCES = re.compile(r"^\d{1,2}\.\s")
 
 
 def best_sentences(
@@ -64,17 +71,26 @@ def best_sentences(
     best = max(candidates, key=lambda i: scores[i])
     chosen = [best]
     neighbours = [n for n in (best - 1, best + 1) if n in candidates]
-    if parts[best].rstrip().endswith(":") or len(parts[best].split()) <= 6:
+    introduces = (parts[best].rstrip().endswith(":") or len(parts[best].split()) <= 6
+                  or bool(_INTRODUCES.match(parts[best])))
+    if introduces:
         neighbours = [n for n in neighbours if n == best + 1] or neighbours
+    elif _POINTS_BACK.match(parts[best]):
+        neighbours = [n for n in neighbours if n == best - 1] or neighbours
     near = [n for n in range(best - THING_REACH, best + THING_REACH + 1)
             if n != best and n in candidates and thing[n]]
+    if parts[best].rstrip().endswith(":") or _INTRODUCES.match(parts[best]):
+        near = [n for n in near if n > best] or near
     if near and not thing[best]:
         closest = max(near, key=lambda n: (-abs(n - best), scores[n]))
         chosen = list(range(min(closest, best), max(closest, best) + 1))
     elif neighbours and len(parts[best].split()) <= MAX_ALONE_WORDS:
         chosen.append(max(neighbours, key=lambda n: scores[n]))
-    # Contact blocks and lists are runs of short lines: read on until there is enough to say.
-    while sum(len(parts[i].split()) for i in chosen) < MIN_WORDS and max(chosen) + 1 < len(parts):
+    # Contact blocks and lists are runs of short lines: read on until there is enough to say,
+    # and past a lead-in that ends in a colon.
+    while max(chosen) + 1 < len(parts) and (
+            sum(len(parts[i].split()) for i in chosen) < MIN_WORDS
+            or parts[max(chosen)].rstrip().endswith(":")):
         chosen.append(max(chosen) + 1)
     return " ".join(parts[i] for i in sorted(chosen))
 
