@@ -106,13 +106,16 @@ def test_every_embedded_document_loses_its_chrome() -> None:
 def test_sentences_keep_danish_abbreviations_and_amounts_together() -> None:
     text = (
         "Der er tilført 10,0 mio. kr. til området. Vi vil bl.a. styrke dialogen. "
-        "Målet er ca. 20 pct. 2. Færre udsættes."
+        "Målet er ca. 20 pct. 2. Færre udsættes. Rådet holdt første møde d. 7. april 2016. "
+        "3. Eventuelt."
     )
     assert sentences(text) == [
         "Der er tilført 10,0 mio. kr. til området.",
         "Vi vil bl.a. styrke dialogen.",
         "Målet er ca. 20 pct.",
         "2. Færre udsættes.",
+        "Rådet holdt første møde d. 7. april 2016.",  # a date, not list item 7
+        "3. Eventuelt.",
     ]
 
 

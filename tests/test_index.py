@@ -48,7 +48,7 @@ def test_build_writes_named_files_and_a_complete_manifest(mini_index: Path, embe
     manifest = read_manifest(mini_index)
     assert manifest["model"] == embedder.model_id
     assert manifest["dimension"] == 384
-    assert manifest["format_version"] == FORMAT_VERSION == 4
+    assert manifest["format_version"] == FORMAT_VERSION == 5
     assert manifest["index_type"] == "flat"
     assert manifest["faiss_class"] == "IndexIDMap2(IndexFlatIP)"
     assert manifest["documents"] == 2

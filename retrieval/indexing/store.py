@@ -65,7 +65,8 @@ from retrieval.indexing.vectors import (
 )
 from retrieval.types import Passage
 
-FORMAT_VERSION = 4  # 3: sentence vectors stored at build time; 4: BM25 scored from counts
+FORMAT_VERSION = 5  # 3: sentence vectors stored at build time; 4: BM25 scored from counts;
+# 5: sentences no longer split inside "d. 7. april" (the stored sentence vectors follow the split)
 FAISS_FILE = "index.faiss"
 PASSAGES_FILE = "passages.jsonl"
 MANIFEST_FILE = "manifest.json"

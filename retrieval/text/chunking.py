@@ -54,10 +54,14 @@ ABBREVIATIONS = {
     "fhv",
     "gl",
     "ekstra",
+    "d",  # "d. 7. april 2016": the date's "den"
 }
 _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[\"”»(]?[A-ZÆØÅ0-9•])")
 _LIST_ITEM = re.compile(r"^\d{1,2}\.(\s|$)")
 _LIST_MARKER = re.compile(r"^\d{1,2}\.$")
+# "7. april 2016" looks like list item 7 but is a date: after "d." it continues the sentence.
+_DATE = re.compile(r"^\d{1,2}\.\s?(januar|februar|marts|april|maj|juni|juli|august|september|"
+                   r"oktober|november|december)\b", re.IGNORECASE)
 
 
 def sentences(paragraph: str) -> list[str]:
@@ -72,7 +76,7 @@ def sentences(paragraph: str) -> list[str]:
     for part in parts:
         if out:
             last_word = out[-1].rsplit(" ", 1)[-1].rstrip(".").lower()
-            if last_word in ABBREVIATIONS and not _LIST_ITEM.match(part):
+            if last_word in ABBREVIATIONS and (not _LIST_ITEM.match(part) or _DATE.match(part)):
                 out[-1] = f"{out[-1]} {part}"
                 continue
         out.append(part)
