@@ -10,17 +10,24 @@ town: those are the headline figures. An ablation drops one abstention signal at
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import product
 from typing import Any
 
 from evaluation.gold import GoldQuestion, normalise, relevant_ids
 from retrieval.answer.abstain import FEATURES, Abstainer, Evidence, fit
+from retrieval.answer.asks import asked as read_question
+from retrieval.answer.rerank import ANSWER_WEIGHT, DEPTH, answer_signal, rerank
 from retrieval.search.hybrid import HYBRID_SETTINGS, fuse
 from retrieval.types import Hit
 
-WEIGHTS = (0.4, 0.5, 0.6, 0.7, 0.8)
+WEIGHTS = (0.4, 0.5, 0.6, 0.7, 0.8)  # the dense share when fusing
+ANSWER_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)  # re-ranking by answer signals (0: none)
+SETTINGS = tuple(product(WEIGHTS, ANSWER_WEIGHTS))
+SHIPPED = (HYBRID_SETTINGS["weight"], ANSWER_WEIGHT)
 K = 5
+Setting = tuple[float, float]  # (fusion weight, answer weight)
 
 
 @dataclass(frozen=True)
@@ -33,32 +40,49 @@ class Asked:
     dense: tuple[Hit, ...]
     lexical: tuple[Hit, ...]
     pool: int
-    highlight: str  # the first hit's highlighted sentences at the shipped fusion weight
+    highlight: str  # the first hit's highlighted sentences at the shipped settings
     evidence: Evidence | None  # None: the question names a town the corpus does not cover
+    # answer signals (retrieval/answer/rerank.py) of the passages any setting may re-rank
+    signals: Mapping[str, float] = field(default_factory=dict)
 
 
 def ask_all(assistant: Any, questions: Sequence[GoldQuestion]) -> list[Asked]:
     out = []
+    compounds = assistant.lexical.compounds
     for q in questions:
         answer, evidence, ranking = assistant.inspect(q.question, k=K)
         stages = ranking.stages if ranking is not None else {}
         dense, lexical = stages.get("dense", []), stages.get("bm25", [])
+        pool = max(len(dense), len(lexical), K)
         town = q.municipality or (answer.hits[0].passage.municipality if answer.hits else "")
+        ask = read_question(q.question, compounds)
+        heads = {h.passage.id: h.passage for w in WEIGHTS
+                 for h in fuse(dense, lexical, pool, "blend", w)[:DEPTH]}
         out.append(Asked(
             q, town, relevant_ids(q, assistant.passages) if q.answerable else (),
-            tuple(dense), tuple(lexical), max(len(dense), len(lexical), K),
+            tuple(dense), tuple(lexical), pool,
             answer.hits[0].highlight if answer.hits else "", evidence,
+            {pid: answer_signal(ask, p, compounds) for pid, p in heads.items()},
         ))
     return out
 
 
-def ranked(a: Asked, weight: float) -> list[str]:
-    return [h.passage.id for h in fuse(list(a.dense), list(a.lexical), a.pool, "blend",
-                                       weight)[:K]]
+def ranked(a: Asked, setting: Setting) -> list[str]:
+    weight, answer_weight = setting
+    fused = fuse(list(a.dense), list(a.lexical), a.pool, "blend", weight)
+    return [h.passage.id for h in rerank(fused[:DEPTH], a.signals, answer_weight)[:K]]
 
 
-def reciprocal_rank(a: Asked, weight: float) -> float:
-    ids = ranked(a, weight)
+def choose(answerable: Sequence[Asked]) -> Setting:
+    """The fusion and answer weights that rank these questions' answers best (MRR@5); ties go
+    to the setting closest to the shipped one."""
+    return max(SETTINGS, key=lambda s: (
+        sum(reciprocal_rank(a, s) for a in answerable),
+        -abs(s[0] - SHIPPED[0]) - abs(s[1] - SHIPPED[1])))
+
+
+def reciprocal_rank(a: Asked, setting: Setting) -> float:
+    ids = ranked(a, setting)
     return next((1.0 / r for r, pid in enumerate(ids, 1) if pid in a.relevant), 0.0)
 
 
@@ -75,14 +99,12 @@ def crossvalidate(asked: Sequence[Asked], n_folds: int = 5,
                   ) -> dict[str, Any]:
     """Held-out-town figures: each question judged by a weight and a rule fitted without it.
     ``judge``: report only on these questions (all are still used for fitting)."""
-    judged: list[tuple[Asked, float, bool]] = []  # (question, chosen weight, answered)
+    judged: list[tuple[Asked, Setting, bool]] = []  # (question, chosen setting, answered)
     chosen = []
     for held in folds([a.town for a in asked], n_folds, seed):
         train = [a for a in asked if a.town not in held]
         test = [a for a in asked if a.town in held]
-        answerable = [a for a in train if a.question.answerable]
-        weight = max(WEIGHTS, key=lambda w: (sum(reciprocal_rank(a, w) for a in answerable),
-                                             -abs(w - HYBRID_SETTINGS["weight"])))
+        weight = choose([a for a in train if a.question.answerable])
         usable = [a for a in train if a.evidence is not None]
         rule = fit([a.evidence for a in usable],  # type: ignore[misc]
                    [a.question.answerable for a in usable], features,
@@ -108,7 +130,7 @@ def repeated(asked: Sequence[Asked], n_folds: int, features: Sequence[str],
                 "max": max(r[m] for r in runs)} for m in names}
 
 
-def summarise(judged: Sequence[tuple[Asked, float, bool]]) -> dict[str, Any]:
+def summarise(judged: Sequence[tuple[Asked, Setting, bool]]) -> dict[str, Any]:
     ans = [(a, w, d) for a, w, d in judged if a.question.answerable]
     una = [(a, w, d) for a, w, d in judged if not a.question.answerable]
     rr = [reciprocal_rank(a, w) for a, w, _ in ans]
@@ -124,7 +146,7 @@ def summarise(judged: Sequence[tuple[Asked, float, bool]]) -> dict[str, Any]:
     }
 
 
-def in_sample(asked: Sequence[Asked], rule: Abstainer, weight: float) -> dict[str, Any]:
+def in_sample(asked: Sequence[Asked], rule: Abstainer, weight: Setting) -> dict[str, Any]:
     """The shipped settings on every question, for comparison with the held-out figures."""
     return summarise([(a, weight, a.evidence is not None and rule.answers(a.evidence))
                       for a in asked])

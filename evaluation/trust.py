@@ -16,18 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from evaluation.crossval import (
-    WEIGHTS,
     ablation,
     ask_all,
+    choose,
     crossvalidate,
     in_sample,
-    reciprocal_rank,
     repeated,
 )
 from evaluation.gold import GOLD, load_gold
 from retrieval.answer.abstain import FEATURES, PARAMS, Abstainer, fit
 from retrieval.indexing.store import IndexUnusable
-from retrieval.search.hybrid import HYBRID_SETTINGS
 
 TOWNS = GOLD.with_name("towns.jsonl")
 SIGNALS = FEATURES  # every signal: the ablation shows what each adds
@@ -87,11 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     usable = [a for a in asked if a.evidence is not None]
     rule = fit([a.evidence for a in usable], [a.question.answerable for a in usable],  # type: ignore[misc]
                features, allowed_wrong=ns.allowed_wrong)
-    answerable = [a for a in asked if a.question.answerable]
-    weight = max(WEIGHTS, key=lambda w: (sum(reciprocal_rank(a, w) for a in answerable),
-                                         -abs(w - HYBRID_SETTINGS["weight"])))
-    report["in_sample"] = in_sample(asked, rule, weight)
-    report["fusion_weight"] = weight
+    setting = choose([a for a in asked if a.question.answerable])
+    report["in_sample"] = in_sample(asked, rule, setting)
+    report["fusion_weight"], report["answer_weight"] = setting
     print(json.dumps(report, ensure_ascii=False, indent=2))
     print(f"({time.perf_counter() - start:.0f} s)", file=sys.stderr)
     if ns.write:

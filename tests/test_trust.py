@@ -26,7 +26,9 @@ from retrieval.answer.asks import (
 )
 from retrieval.answer.assistant import Assistant
 from retrieval.answer.highlight import best_sentences
+from retrieval.answer.rerank import AnswerReranked, rerank
 from retrieval.text.danish import Compounds, words
+from retrieval.types import Hit, Passage
 
 
 @pytest.mark.parametrize(("question", "shape"), [
@@ -206,3 +208,33 @@ def test_folds_hold_out_whole_towns_and_judge_every_question_once() -> None:
     # separable evidence: held-out towns are judged right by rules fitted without them
     assert result["unanswerable_abstained"] == 1.0
     assert result["answerable_abstained"] == 0.0
+
+
+@pytest.mark.slow
+def test_the_passage_whose_sentence_answers_is_moved_up(assistant: Assistant) -> None:
+    """Through the product: fusion puts another town's minutes (which name the committee's
+    members, no deputy chair) first; the answer signals of each passage's best sentence move
+    the policy that names the deputy chair to the top, and its highlight holds the name."""
+    question = "Hvem er næstformand i Social- og Seniorudvalget?"  # g037 in gold.jsonl
+    reranked = assistant.retrievers["hybrid"]
+    assert isinstance(reranked, AnswerReranked) and reranked.weight > 0
+    fused = reranked.inner.search(question, 5)
+    assert not fused[0].passage.id.startswith("sonderborg-socialpolitik")
+    hits = assistant.ask(question).hits
+    assert hits[0].passage.id.startswith("sonderborg-socialpolitik")
+    assert "Ganeswaran Shanmugaratnam" in hits[0].highlight
+    # the same passages, only the first DEPTH re-ordered
+    assert {h.passage.id for h in hits} <= {h.passage.id for h in reranked.inner.search(
+        question, 10)}
+
+
+def test_rerank_orders_by_score_plus_weighted_signal_and_keeps_the_tail() -> None:
+    passages = [Passage(f"d#{i:03d}", "d", i, f"tekst {i}", "T", "By", "Udvalg", "politik",
+                        "2020", "2020-01-01", "kilde") for i in range(7)]
+    hits = [Hit(p, 1.0 - 0.1 * i, i + 1) for i, p in enumerate(passages)]
+    signals = {"d#001": 0.5, "d#006": 9.0}  # d#006 is beyond the depth: never moved
+    out = rerank(hits, signals, weight=1.0, depth=5)
+    assert [h.passage.id for h in out] == ["d#001", "d#000", "d#002", "d#003", "d#004",
+                                          "d#005", "d#006"]
+    assert [h.rank for h in out] == list(range(1, 8))
+    assert rerank(hits, signals, weight=0.0) == hits

@@ -16,6 +16,7 @@ import numpy as np
 from retrieval.answer import messages
 from retrieval.answer.abstain import Abstainer, Evidence
 from retrieval.answer.highlight import best_sentences
+from retrieval.answer.rerank import AnswerReranked
 from retrieval.embedding.cache import EncodedSentences, SentenceSource
 from retrieval.embedding.model import get_embedder
 from retrieval.indexing.sentences import StoredSentences
@@ -226,8 +227,9 @@ def compose(dense: DenseRetriever, lexical: BM25Retriever, vectors: SentenceSour
             ) -> dict[str, Retriever]:
     """The product's retrievers by name: what citizens get is what evaluators score."""
     windowed = WindowedDense(dense, WindowRescorer(vectors))
+    hybrid = HybridRetriever(windowed, lexical, **HYBRID_SETTINGS)
     return {"dense": windowed, "bm25": lexical,
-            "hybrid": HybridRetriever(windowed, lexical, **HYBRID_SETTINGS)}
+            "hybrid": AnswerReranked(hybrid, lambda: lexical.compounds)}
 
 
 def validate_question(question: str) -> str:

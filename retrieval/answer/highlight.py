@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from retrieval.answer.asks import asked, bound, coverage, holds
+from retrieval.answer.asks import Ask, asked, bound, coverage, holds
 from retrieval.text.chunking import split_sentences
 from retrieval.text.danish import Compounds
 
@@ -56,14 +56,10 @@ def best_sentences(
     parts = split_sentences(text)
     if not parts:
         return ""
-    candidates = [i for i, s in enumerate(parts) if s.strip() != title.strip()] or [0]
+    candidates = answer_candidates(parts, title)
     ask = asked(question, compounds)
     thing = [ask.shape is not None and holds(ask.shape, s) for s in parts]
-    scores = np.array([
-        OVERLAP_WEIGHT * coverage(ask, s, compounds) + SHAPE_WEIGHT * float(has)
-        + BOUND_WEIGHT * (bound(ask, s, compounds) if ask.shape is not None else 0.0)
-        for s, has in zip(parts, thing, strict=True)
-    ])
+    scores = answer_signals(ask, parts, compounds)
     if similarity is not None and len(similarity) == len(parts):
         scores = scores + similarity
         if window_similarity is not None and len(window_similarity) == max(1, len(parts) - 2):
@@ -93,6 +89,24 @@ def best_sentences(
             or parts[max(chosen)].rstrip().endswith(":")):
         chosen.append(max(chosen) + 1)
     return " ".join(parts[i] for i in sorted(chosen))
+
+
+def answer_candidates(parts: list[str], title: str) -> list[int]:
+    """The sentences that may answer: all but a heading that only repeats the title."""
+    return [i for i, s in enumerate(parts) if s.strip() != title.strip()] or [0]
+
+
+def answer_signals(ask: Ask, parts: list[str], compounds: Compounds | None = None
+                   ) -> np.ndarray:
+    """Each sentence's answer signals, before any cosine: the question's key words it uses, the
+    asked-for kind of thing in it, and those words near that thing. Passages are re-ranked by
+    their best sentence's (retrieval/answer/rerank.py)."""
+    return np.array([
+        OVERLAP_WEIGHT * coverage(ask, s, compounds)
+        + (SHAPE_WEIGHT * float(holds(ask.shape, s)) + BOUND_WEIGHT * bound(ask, s, compounds)
+           if ask.shape is not None else 0.0)
+        for s in parts
+    ])
 
 
 def _window_context(window_scores: np.ndarray, n: int) -> np.ndarray:

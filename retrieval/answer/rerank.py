@@ -1,0 +1,83 @@
+"""Among the first few hits, the passage whose best sentence answers the question moves up.
+
+Fusion ranks passages by how close each is to the question as a whole, and two neighbouring
+passages of one document are often about equally close while only one holds what is asked for
+("Hvor mange ansøgninger modtog …" → the passage with "67 ansøgninger"). Each of the first
+DEPTH hits therefore gains ANSWER_WEIGHT times its best sentence's answer signals: the share of
+the question's key words it uses, the asked-for kind of thing in it, and those words near that
+thing (retrieval/answer/asks.py; the highlighter scores sentences by the same signals, so the
+passage moved up is the one whose sentence is then highlighted). ANSWER_WEIGHT is chosen by
+leave-towns-out cross-validation (`python -m evaluation crossval`), like the fusion weight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from retrieval.answer.asks import Ask, asked
+from retrieval.answer.highlight import answer_candidates, answer_signals
+from retrieval.search.base import EVERYWHERE, Ranking, Retriever, Where
+from retrieval.text.chunking import split_sentences
+from retrieval.text.danish import Compounds
+from retrieval.types import Hit, Passage
+
+DEPTH = 5  # the hits re-ranked: a question's answer is almost always among them (hit@5 0.99)
+# Chosen by leave-towns-out cross-validation (README, "Retrieval quality").
+ANSWER_WEIGHT = 0.75
+
+
+def answer_signal(ask: Ask, passage: Passage, compounds: Compounds | None = None) -> float:
+    """The passage's best sentence's answer signals (0 for an empty passage)."""
+    parts = split_sentences(passage.text)
+    if not parts:
+        return 0.0
+    signals = answer_signals(ask, parts, compounds)
+    return float(max(signals[i] for i in answer_candidates(parts, passage.title)))
+
+
+def rerank(hits: Sequence[Hit], signals: Mapping[str, float], weight: float,
+           depth: int = DEPTH) -> list[Hit]:
+    """The same hits, the first `depth` re-sorted by score + weight × signal (ties keep their
+    order), ranks renumbered; ``signals`` by passage id (a passage without one has none)."""
+    head = sorted(enumerate(hits[:depth]), key=lambda ih: (
+        -(ih[1].score + weight * signals.get(ih[1].passage.id, 0.0)), ih[0]))
+    ordered = [h for _, h in head] + list(hits[depth:])
+    return [Hit(h.passage, h.score, r, h.highlight) for r, h in enumerate(ordered, 1)]
+
+
+class AnswerReranked(Retriever):
+    """Another retriever's ranking, its first DEPTH hits re-ranked by their answer signals.
+
+    Stages: the inner retriever's, its own ranking under `inner.name` before re-ranking as
+    "fused", and the re-ranked one under this retriever's name."""
+
+    def __init__(self, inner: Retriever,
+                 compounds: Callable[[], Compounds | None] = lambda: None,
+                 weight: float = ANSWER_WEIGHT, depth: int = DEPTH) -> None:
+        """``compounds``: the lexical index's current compound splitter (it changes when
+        passages are indexed again)."""
+        self.inner = inner
+        self.name = inner.name
+        self.compounds = compounds
+        self.weight = weight
+        self.depth = depth
+
+    @property
+    def passages(self) -> Sequence[Passage]:
+        return self.inner.passages
+
+    def index(self, passages: Sequence[Passage]) -> None:
+        self.inner.index(passages)
+
+    def search(self, query: str, k: int = 5, where: Where = EVERYWHERE) -> list[Hit]:
+        return self.explain(query, k, where).hits
+
+    def explain(self, query: str, k: int = 5, where: Where = EVERYWHERE) -> Ranking:
+        inner = self.inner.explain(query, max(k, self.depth), where)
+        fused = inner.stages.get(self.inner.name, inner.hits)
+        compounds = self.compounds()
+        ask = asked(query, compounds)
+        signals = {h.passage.id: answer_signal(ask, h.passage, compounds)
+                   for h in fused[: self.depth]}
+        ordered = rerank(fused, signals, self.weight, self.depth)
+        return Ranking(ordered[:k], {**inner.stages, "fused": fused, self.name: ordered})
