@@ -16,9 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from evaluation.crossval import (
+    PROMISE,
+    SHARES,
     ablation,
     ask_all,
     choose,
+    choose_share,
     crossvalidate,
     in_sample,
     repeated,
@@ -29,7 +32,6 @@ from retrieval.indexing.store import IndexUnusable
 
 TOWNS = GOLD.with_name("towns.jsonl")
 SIGNALS = FEATURES  # every signal: the ablation shows what each adds
-ALLOWED_WRONG = 0.075  # chosen by cross-validation (README, "Abstention")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -42,8 +44,11 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--features", default=",".join(SIGNALS),
                     help=f"abstention signals, comma-separated, from {', '.join(FEATURES)}")
-    ap.add_argument("--allowed-wrong", type=float, default=ALLOWED_WRONG,
-                    help="share of training unanswerables the threshold may let through")
+    ap.add_argument("--allowed-wrong", type=float, default=None,
+                    help="share of training unanswerables the threshold may let through "
+                         f"(default: the largest of {', '.join(map(str, SHARES))} that still "
+                         f"abstains on {PROMISE:.0%} of unanswerable questions of held-out "
+                         "towns, chosen on the training towns alone)")
     ap.add_argument("--ablation", action="store_true", help="also leave each signal out")
     ap.add_argument("--repeats", type=int, default=8,
                     help="shuffles of towns into folds for the spread of the held-out figures")
@@ -82,9 +87,12 @@ def main(argv: list[str] | None = None) -> int:
         judge=lambda a: a.question.id.startswith("g"))
     if ns.ablation:
         report["ablation"] = ablation(asked, ns.folds, features, ns.allowed_wrong)
+    share = ns.allowed_wrong if ns.allowed_wrong is not None \
+        else choose_share(asked, ns.folds, features)
+    report["allowed_wrong_fitted"] = share
     usable = [a for a in asked if a.evidence is not None]
     rule = fit([a.evidence for a in usable], [a.question.answerable for a in usable],  # type: ignore[misc]
-               features, allowed_wrong=ns.allowed_wrong)
+               features, allowed_wrong=share)
     setting = choose([a for a in asked if a.question.answerable])
     report["in_sample"] = in_sample(asked, rule, setting)
     report["fusion_weight"], report["answer_weight"] = setting

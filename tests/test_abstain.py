@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from evaluation.crossval import SHARES
 from evaluation.gold import GOLD
 from evaluation.trust import TOWNS
 from evaluation.trust import main as crossval
 from retrieval.answer.abstain import FEATURES as ALL_FEATURES
-from retrieval.answer.abstain import Abstainer, Evidence, evaluate, fit
+from retrieval.answer.abstain import Abstainer, Evidence, evaluate, fit, fit_shares
 from retrieval.answer.assistant import Assistant
 
 FEATURES = ("dense_top", "known", "foreign")  # few signals: 30-odd questions can fit them
@@ -104,6 +105,30 @@ def test_an_unanswerable_that_the_year_rule_refuses_does_not_move_the_threshold(
     assert [with_year.answers(e) for e in kept] == [base.answers(e) for e in kept]
 
 
+def test_one_regression_serves_every_share(real: tuple[list[Evidence], list[bool]]) -> None:
+    """Cross-validation chooses the share from one fit per fold: the same rules as fitting
+    each share on its own."""
+    evidence, labels = real
+    shares = (0.0, 0.1, 0.25)
+    many = fit_shares(evidence, labels, FEATURES, shares)
+    for share in shares:
+        one = fit(evidence, labels, FEATURES, allowed_wrong=share)
+        assert many[share].weights == pytest.approx(one.weights)
+        assert many[share].bias == pytest.approx(one.bias)
+
+
+@pytest.mark.slow
+def test_a_role_asked_for_must_stand_next_to_a_name_in_what_we_cite(assistant: Assistant
+                                                                    ) -> None:
+    """Through the product: Sønderborg's documents name the chair of the Social- og
+    Seniorudvalg and the head of Psykiatri og Handicap, not the chair of its Handicapråd."""
+    refused = assistant.evidence("Hvem er formand for Handicaprådet i Sønderborg?")
+    assert refused is not None and refused.role_missing and refused.refused
+    assert not assistant.ask("Hvem er formand for Handicaprådet i Sønderborg?").answered
+    named = assistant.evidence("Hvem er formand for Social- og Seniorudvalget i Sønderborg?")
+    assert named is not None and not named.role_missing
+
+
 def test_a_rule_with_an_unknown_feature_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown abstention feature"):
         Abstainer({"dense_tpo": 1.0}, 0.0)
@@ -128,6 +153,10 @@ def test_crossval_writes_the_rule_the_product_loads(
     assert crossval([*args, "--write", str(written)]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["towns"] == 6 and report["held_out_towns"]["answerable"] > 0
+    # the threshold's share, chosen on training towns only: one per fold, and one for the rule
+    assert len(report["held_out_towns"]["shares_chosen"]) == 3
+    assert set(report["held_out_towns"]["shares_chosen"]) <= set(SHARES)
+    assert report["allowed_wrong_fitted"] in SHARES
     data = json.loads(written.read_text("utf-8"))
     assert set(data["weights"]) == set(ALL_FEATURES)
     fitted = data["fitted_on"]

@@ -18,10 +18,12 @@ from retrieval.answer.asks import (
     PERCENT,
     PERSON,
     PHONE,
+    PLACE,
     asked,
     best_holding,
     bound,
     coverage,
+    head_bound,
     holds,
 )
 from retrieval.answer.assistant import Assistant
@@ -124,6 +126,49 @@ def test_the_words_must_be_near_the_thing_asked_for() -> None:
            "en samlet vurdering af behovet hos den ældre. Kommunens samlede budget for "
            "området er 40 mio. kr.")
     assert bound(ask, near) > bound(ask, far)
+
+
+@pytest.mark.parametrize(("question", "head"), [
+    # a role and whose role it is
+    ("Hvem er formand for Handicaprådet i Sønderborg?", ("formand", "handicapråd")),
+    ("hvem er borgmester i randers", ("borgmest",)),
+    # the noun counted, after the question words or after "antal"; light verbs are skipped
+    ("Hvor mange ansøgninger om §18-tilskud modtog kommunen?", ("ansøgning",)),
+    ("hvor mange stod på venteliste til en plejebolig", ("ventelist",)),
+    ("roskilde rehabilitering antal borgere", ("borg",)),
+    # a description question asks about no kind of thing
+    ("Hvad er visionen for psykiatri og handicap?", ()),
+])
+def test_the_words_a_kind_is_asked_about_come_from_the_question_grammar(
+    question: str, head: tuple[str, ...]
+) -> None:
+    assert tuple(word[0] for word in asked(question).head) == head
+
+
+def test_a_role_is_answered_only_by_a_name_next_to_it_and_whose_role_it_is() -> None:
+    ask = asked("Hvem er formand for Handicaprådet?")
+    assert head_bound(ask, "Handicaprådets formand Jeppe Bülow-Lehnsby fortæller om politikken.")
+    # another body's chair, with a word of the body's name nearby ("Handicap")
+    assert not head_bound(ask, "Preben Storm, formand for Social- og Seniorudvalget. Helle "
+                               "Schultz, chef for Psykiatri og Handicap.")
+    # the members, without the role
+    assert not head_bound(ask, "Handicaprådet: Deltagere • Pia Vestergaard • Jens Erik Damgaard")
+
+
+def test_an_ordinal_or_a_list_number_is_not_a_count() -> None:
+    ask = asked("hvor mange borgere får hjælp af ældrevejlederen")
+    assert not head_bound(ask, "1. Hvor mange borgere får hjælp af Ældrevejlederen?")
+    assert head_bound(ask, "Ældrevejlederen hjalp 124 borgere i 2019.")
+    assert not holds(COUNT, "Mødet den 12. november.")
+
+
+def test_a_meeting_place_is_asked_for_and_held() -> None:
+    assert asked("Hvor holdt udvalget møde i maj 2022?").shape == PLACE
+    assert asked("Where did the committee meet in April 2021?").shape == PLACE
+    assert asked("Hvor mange borgere bor på botilbud?").shape == COUNT
+    assert holds(PLACE, "Sted: Rådhuset, mødelokale 2A")
+    assert holds(PLACE, "Videbæk Hjemmepleje, Stationsvej 8, Videbæk")
+    assert not holds(PLACE, "Udvalget drøftede 4 salg af grunde.")
 
 
 def _evidence(score: float) -> Evidence:

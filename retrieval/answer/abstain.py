@@ -21,7 +21,16 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.answer.asks import asked, best_holding, bound, coverage, holds
+from retrieval.answer.asks import (
+    COUNT,
+    NAME,
+    asked,
+    best_holding,
+    bound,
+    coverage,
+    head_bound,
+    holds,
+)
 from retrieval.text.chunking import split_sentences
 from retrieval.text.danish import Compounds
 from retrieval.types import Hit
@@ -31,6 +40,7 @@ FEATURES = ("dense_top", "dense_margin", "lexical_top", "known", "foreign", "cov
             "passage_covered", "shape_missing", "shape_covered", "shape_covered3", "bound",
             "bound3", "sentence_top", "window_top", "asks_kind", "kind_bound", "kind_bound3",
             "kind_shape_missing")
+HEADED = (NAME, COUNT)  # kinds named next to the word asked about: "formand X", "17 høringssvar"
 MAX_MARGIN = 0.05  # one town's only passage has no runner-up: its "margin" is its whole score
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
@@ -66,6 +76,9 @@ class Evidence:
     kind_bound3: float
     kind_shape_missing: float
     year_missing: bool  # the question names a year that nothing we would cite mentions
+    # "Hvem er formand …" and the first passage has no name next to "formand" (a list of
+    # members, another body's chair): the role asked about is not there
+    role_missing: bool = False  # the question names a year that nothing we would cite mentions
 
     @classmethod
     def of(
@@ -101,8 +114,15 @@ class Evidence:
             sentence_top=closest[0], window_top=closest[1],
             asks_kind=kind, kind_bound=kind * near, kind_bound3=kind * near3,
             kind_shape_missing=kind * shape_missing,
+            role_missing=(language == "da" and ask.shape in HEADED and bool(ask.head)
+                          and not head_bound(ask, passage, compounds)),
             year_missing=missing,
         )
+
+    @property
+    def refused(self) -> bool:
+        """Refused by a hard rule, whatever the signals score."""
+        return self.year_missing or self.role_missing
 
     def vector(self, names: Sequence[str] = FEATURES) -> list[float]:
         return [float(getattr(self, n)) for n in names]
@@ -137,7 +157,7 @@ class Abstainer:
         return self.bias + sum(w * float(getattr(evidence, n)) for n, w in self.weights.items())
 
     def answers(self, evidence: Evidence) -> bool:
-        return bool(not evidence.year_missing and self.score(evidence) >= 0.0)
+        return bool(not evidence.refused and self.score(evidence) >= 0.0)
 
 
 def fit(
@@ -149,8 +169,19 @@ def fit(
     until every training unanswerable question abstains (plus `margin`; or all but a share
     ``allowed_wrong`` of them), because a wrong answer costs a citizen more than a "please call
     the municipality"."""
-    # A question the year rule refuses abstains whatever it scores: it teaches the score nothing.
-    usable = [i for i, e in enumerate(evidence) if not e.year_missing]
+    return fit_shares(evidence, answerable, features, (allowed_wrong,), l2,
+                      unanswerable_weight, margin)[allowed_wrong]
+
+
+def fit_shares(
+    evidence: Sequence[Evidence], answerable: Sequence[bool], features: Sequence[str],
+    shares: Sequence[float], l2: float = 3.0, unanswerable_weight: float = 3.0,
+    margin: float = 1e-6,
+) -> dict[float, Abstainer]:
+    """`fit` for several allowed shares at once: the regression does not depend on the share,
+    only the threshold does, so choosing a share by cross-validation fits once per fold."""
+    # A question a hard rule refuses abstains whatever it scores: it teaches the score nothing.
+    usable = [i for i, e in enumerate(evidence) if not e.refused]
     x = np.array([evidence[i].vector(features) for i in usable], dtype=float)
     y = np.array([answerable[i] for i in usable], dtype=float)
     mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-9
@@ -165,12 +196,15 @@ def fit(
     scores = z @ w + b
     negatives = sorted((float(s) for s, label in zip(scores, y, strict=True) if not label),
                        reverse=True)
-    # Above all but `allowed_wrong` of them (none by default).
-    threshold = negatives[int(allowed_wrong * len(negatives))] + margin if negatives else 0.0
     # Fold standardisation and threshold into raw-feature weights: score = bias + Σ w·x.
     raw = w / sd
-    bias = b - float(raw @ mu) - threshold
-    return Abstainer({n: float(v) for n, v in zip(features, raw, strict=True)}, bias)
+    weights = {n: float(v) for n, v in zip(features, raw, strict=True)}
+    out = {}
+    for share in shares:
+        # Above all but `share` of them (none by default).
+        threshold = negatives[int(share * len(negatives))] + margin if negatives else 0.0
+        out[share] = Abstainer(weights, b - float(raw @ mu) - threshold)
+    return out
 
 
 def evaluate(abstainer: Abstainer, evidence: Sequence[Evidence], answerable: Sequence[bool]

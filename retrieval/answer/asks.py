@@ -17,11 +17,11 @@ from functools import lru_cache
 
 from retrieval.text.danish import Compounds, word_terms, words
 from retrieval.text.places import strip_places
-from retrieval.text.words import NOT_CONTENT
+from retrieval.text.words import LIGHT_VERBS, NOT_CONTENT
 
-AMOUNT, COUNT, DURATION, DATE, PERSON, PERCENT, HOURS, PHONE, NAME, EMAIL = (
+AMOUNT, COUNT, DURATION, DATE, PERSON, PERCENT, HOURS, PHONE, NAME, EMAIL, PLACE = (
     "amount", "count", "duration", "date", "person", "percent", "hours", "phone", "name",
-    "email")
+    "email", "place")
 
 _Q = {  # first match wins: the more specific questions come first
     HOURS: (r"åbningstid\w*|hvornår (har|er) [\w ]{0,30}(åben|åbent|lukket)|opening hours|when "
@@ -40,6 +40,8 @@ _Q = {  # first match wins: the more specific questions come first
     DATE: (r"hvornår|hvilken dato|hvilket år|hvilken måned|hvilke år|fra hvilket år|"
            r"when|which year|what date"),
     COUNT: r"hvor mange|how many",
+    PLACE: (r"hvor (holdt|holdes|afholdt|afholdes|foregik|foregår|mødtes|mødes|ligger|lå)|"
+            r"hvilket sted|mødested\w*|where"),
     # "Hvem er formand …" is answered by a person's name, not by a body.
     NAME: (r"(hvem|who) (er|var|bliver|blev|is|was) (\w+ )?(formand|forkvinde|næstformand|"
            r"borgmester|\w*borgmester|rådmand|\w*chef|leder|direktør|kontaktperson|ordfører|"
@@ -86,19 +88,27 @@ _HOLDS = {
               r"\w*|\b(dag|uge|måned|år)lig\w*",
     DATE: r"\b(19|20)\d\d\b|\b(januar|februar|marts|april|maj|juni|juli|august|september|"
           r"oktober|november|december)\b|\b\d{1,2}\.\s?\d{1,2}\.|\b\d{1,2}[-/]\d{1,2}[-/](19|20)\d\d\b",
-    # A count, not a year, a paragraph ("§ 18"), a share or an article ("en", "et").
-    COUNT: r"(?<![§\d.,])(?<!§ )(?!(?:19|20)\d\d\b)\d+(?:[.,]\d+)*(?![\d.,]*\s*(?:%|pct|procent))|"
+    # A count, not a year, a paragraph ("§ 18"), a share, an ordinal or list number ("3. juni",
+    # "1. Hvor mange …") or an article ("en", "et").
+    COUNT: r"(?<![§\d.,])(?<!§ )(?!(?:19|20)\d\d\b)\d+(?:[.,]\d+)*(?![\d.,]*\s*(?:%|pct|procent))"
+           r"(?!\d|\.(?:\s|$))|"
            r"\b(én|ét|to|tre|fire|fem|seks|syv|otte|ni|ti|elleve|tolv|tyve|tredive|fyrre|"
            r"halvtreds|hundrede|tusind)\b",
     HOURS: r"\bkl\.?\s*\d|\b\d{1,2}[.:]\d{2}\s*[-–]\s*\d{1,2}|\b(mandag|tirsdag|onsdag|torsdag|"
            r"fredag|lørdag|søndag|hverdage)\w*",
     PHONE: r"\b\d{2}\s?\d{2}\s?\d{2}\s?\d{2}\b",
     EMAIL: r"\b[\w.+-]+@[\w-]+\.[\w.]+",
+    # A meeting room, a town hall, or a street address ("Stationsvej 8", "Kanalstræde 2").
+    PLACE: (r"\b(mødelokale\w*|lokale|\w*sal(en)?|rådhus\w*|\w+(vej|gade|stræde|allé|plads|"
+            r"torv|vænge|vænget|bakken|huset|centret|svinget))\b(\s+\d+\w?)?"),
 }
 # A person or a body: two capitalised words, or one capitalised word inside a sentence.
-_NAME = re.compile(r"\b[A-ZÆØÅ][a-zæøå]+[ -][A-ZÆØÅ][a-zæøå]+|(?<=[a-zæøå,] )[A-ZÆØÅ][a-zæøå]{2,}")
+_UPPER, _LOWER = "A-ZÆØÅÄÖÜÉ", "a-zæøåäöüéèáó"  # names from abroad too ("Bülow", "Sjöberg")
+_NAME = re.compile(rf"\b[{_UPPER}][{_LOWER}]+[ -][{_UPPER}][{_LOWER}]+|"
+                   rf"(?<=[{_LOWER},] )[{_UPPER}][{_LOWER}]{{2,}}")
 # A person's full name: two or more capitalised words in a row ("Rosa Lykke Yde").
-_FULL_NAME = re.compile(r"\b[A-ZÆØÅ][a-zæøåé]+(?:[ -][A-ZÆØÅ]\.)?(?:[ -][A-ZÆØÅ][a-zæøåé]+)+")
+_FULL_NAME = re.compile(
+    rf"\b[{_UPPER}][{_LOWER}]+(?:[ -][{_UPPER}]\.)?(?:[ -][{_UPPER}][{_LOWER}]+)+")
 # Case matters for names only.
 _HOLDS_RE = {**{shape: re.compile(pattern, re.IGNORECASE) for shape, pattern in _HOLDS.items()},
              PERSON: _NAME, NAME: _FULL_NAME}
@@ -113,17 +123,32 @@ class Ask:
     shape: str | None
     years: tuple[str, ...]
     terms: tuple[tuple[str, ...], ...]
+    # The words the kind of thing is asked about, as terms: the role and whose it is in "hvem
+    # er *formand* for *Handicaprådet*", the noun counted in "hvor mange *ansøgninger* …".
+    # Empty when the kind comes from a noun alone or nothing is asked for.
+    head: tuple[tuple[str, ...], ...] = ()
 
 
 def asked(question: str, compounds: Compounds | None = None) -> Ask:
     q = question.casefold()
-    shape = next((s for s, pattern in _QUESTION.items() if pattern.search(q)), None)
-    if shape is None and (_WHAT_IS.search(q) or not _ANY_QUESTION_WORD.search(q)):
-        shape = next((s for s, pattern in _NOUN_RE.items() if pattern.search(q)), None)
+    found = next(((s, m) for s, pattern in _QUESTION.items() if (m := pattern.search(q))), None)
+    if found is None and (_WHAT_IS.search(q) or not _ANY_QUESTION_WORD.search(q)):
+        found = next(((s, m) for s, pattern in _NOUN_RE.items() if (m := pattern.search(q))),
+                     None)
+    shape = found[0] if found else None
     content = [w for w in words(strip_places(question))
                if w not in _CUES and w not in NOT_CONTENT and not w.isdigit() and len(w) > 1]
     terms = tuple(dict.fromkeys(t for w in content if (t := tuple(word_terms(w, compounds)))))
-    return Ask(shape, tuple(_YEAR.findall(question)), terms)
+    head: tuple[tuple[str, ...], ...] = ()
+    if found:
+        # the first content word after the question words; for a role, the role itself (the
+        # question words' last) and that word, whose role it is
+        start, stop = found[1].span()
+        after = [w for w in words(strip_places(q[stop:]))
+                 if w in content and w not in LIGHT_VERBS][:1]
+        chosen = [*words(q[start:stop])[-1:], *after] if shape == NAME else after
+        head = tuple(t for w in chosen if (t := tuple(word_terms(w, compounds))))
+    return Ask(shape, tuple(_YEAR.findall(question)), terms, head)
 
 
 def holds(shape: str | None, text: str) -> bool:
@@ -179,6 +204,23 @@ def bound(ask: Ask, text: str, compounds: Compounds | None = None, reach: int = 
     before, after = (0, COUNTED_REACH) if ask.shape == COUNT else (reach, reach)
     return max((coverage(ask, text[max(0, a - before):b + after], compounds)
                 for a, b in mentions(ask.shape, text)), default=0.0)
+
+
+def head_bound(ask: Ask, text: str, compounds: Compounds | None = None,
+               reach: int = 60) -> float:
+    """1.0 when the words the kind of thing is asked about (`Ask.head`) stand near a thing of
+    that kind: "Hvem er formand for Handicaprådet" is not answered by a list of members' names
+    without "formand", nor by another body's chair. A word counts by its stem or by all of
+    its compound parts ("handicap" alone is not "handicapråd")."""
+    if ask.shape is None or not ask.head:
+        return 0.0
+    before, after = (0, COUNTED_REACH) if ask.shape == COUNT else (reach, reach)
+    for a, b in mentions(ask.shape, text):
+        found = _terms_in(text[max(0, a - before):b + after], compounds)
+        if all(w[0] in found or (len(w) > 1 and all(t in found for t in w[1:]))
+               for w in ask.head):
+            return 1.0
+    return 0.0
 
 
 def best_holding(ask: Ask, sentences: list[str], compounds: Compounds | None = None) -> float:

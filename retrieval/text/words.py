@@ -26,6 +26,17 @@ ENGLISH_FUNCTION_WORDS = frozenset(
     """a an and are do does for how in is of on the to what when which who why""".split()  # noqa: SIM905
 )
 
+# Light verbs, in their common forms: they carry a question's grammar, not what it asks about
+# ("hvor mange *stod* på venteliste", "hvem *står* i spidsen").
+LIGHT_VERBS = frozenset(
+    """
+    få får fik fået gøre gør gjorde gjort gå går gik gået komme kommer kom kommet stå står stod
+    stået sidde sidder sad siddet ligge ligger lå ligget tage tager tog taget give giver gav
+    givet sige siger sagde sagt ser set hedde hedder hed lave laver lavede lavet holde holder
+    holdt ske sker skete sket
+    """.split()  # noqa: SIM905
+)
+
 # What a question word says nothing about: the highlighter matches the remaining content words.
 NOT_CONTENT = STOP_WORDS | ENGLISH_FUNCTION_WORDS
 
