@@ -155,6 +155,14 @@ def test_a_role_is_answered_only_by_a_name_next_to_it_and_whose_role_it_is() -> 
     assert not head_bound(ask, "Handicaprådet: Deltagere • Pia Vestergaard • Jens Erik Damgaard")
 
 
+def test_a_number_naming_something_is_a_key_word_one_in_a_date_or_paragraph_is_not() -> None:
+    assert ("3",) in asked("Hvad handler princip 3 om?").terms
+    assert ("28",) in asked("Hvilket punkt 28 blev udsat?").terms
+    assert not any(t[0].isdigit() for t in asked("ventet den 12. juli 2011").terms)
+    assert not any(t[0].isdigit() for t in asked("brønderslev §18 pulje beløb").terms)
+    assert not any(t[0].isdigit() for t in asked("der var 27 borgere").terms)
+
+
 def test_an_ordinal_or_a_list_number_is_not_a_count() -> None:
     ask = asked("hvor mange borgere får hjælp af ældrevejlederen")
     assert not head_bound(ask, "1. Hvor mange borgere får hjælp af Ældrevejlederen?")

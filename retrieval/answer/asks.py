@@ -113,6 +113,9 @@ _FULL_NAME = re.compile(
 _HOLDS_RE = {**{shape: re.compile(pattern, re.IGNORECASE) for shape, pattern in _HOLDS.items()},
              PERSON: _NAME, NAME: _FULL_NAME}
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+# A number that names something ("princip 3", "punkt 28") is a key word; one in a date, an
+# ordinal or a paragraph ("12. juli", "§18") is not.
+_LABELLED = re.compile(r"\b([a-zæøå]{3,}) (\d{1,3})\b(?![.,]?\d|\.)")
 
 
 @dataclass(frozen=True)
@@ -136,8 +139,10 @@ def asked(question: str, compounds: Compounds | None = None) -> Ask:
         found = next(((s, m) for s, pattern in _NOUN_RE.items() if (m := pattern.search(q))),
                      None)
     shape = found[0] if found else None
+    labelled = {n for label, n in _LABELLED.findall(q) if label not in NOT_CONTENT}
     content = [w for w in words(strip_places(question))
-               if w not in _CUES and w not in NOT_CONTENT and not w.isdigit() and len(w) > 1]
+               if w not in _CUES and w not in NOT_CONTENT
+               and (w in labelled if w.isdigit() else len(w) > 1)]
     terms = tuple(dict.fromkeys(t for w in content if (t := tuple(word_terms(w, compounds)))))
     head: tuple[tuple[str, ...], ...] = ()
     if found:
