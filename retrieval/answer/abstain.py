@@ -76,9 +76,10 @@ class Evidence:
     kind_bound3: float
     kind_shape_missing: float
     year_missing: bool  # the question names a year that nothing we would cite mentions
-    # "Hvem er formand …" and the first passage has no name next to "formand" (a list of
-    # members, another body's chair): the role asked about is not there
-    role_missing: bool = False  # the question names a year that nothing we would cite mentions
+    # A Danish question for a role's holder or a count, and the first passage has no such thing
+    # next to what it is asked about ("Hvem er formand for Handicaprådet": a list of members,
+    # another body's chair; "hvor mange ansøgninger": no number before "ansøgninger")
+    head_missing: bool = False
 
     @classmethod
     def of(
@@ -114,7 +115,7 @@ class Evidence:
             sentence_top=closest[0], window_top=closest[1],
             asks_kind=kind, kind_bound=kind * near, kind_bound3=kind * near3,
             kind_shape_missing=kind * shape_missing,
-            role_missing=(language == "da" and ask.shape in HEADED and bool(ask.head)
+            head_missing=(language == "da" and ask.shape in HEADED and bool(ask.head)
                           and not head_bound(ask, passage, compounds)),
             year_missing=missing,
         )
@@ -122,7 +123,7 @@ class Evidence:
     @property
     def refused(self) -> bool:
         """Refused by a hard rule, whatever the signals score."""
-        return self.year_missing or self.role_missing
+        return self.year_missing or self.head_missing
 
     def vector(self, names: Sequence[str] = FEATURES) -> list[float]:
         return [float(getattr(self, n)) for n in names]
