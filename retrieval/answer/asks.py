@@ -132,6 +132,8 @@ class Ask:
     head: tuple[tuple[str, ...], ...] = ()
 
 
+@lru_cache(maxsize=1024)  # one answer reads its question ~7 times (re-ranking, each highlight,
+# the evidence); an Ask is frozen, so all may share it
 def asked(question: str, compounds: Compounds | None = None) -> Ask:
     q = question.casefold()
     found = next(((s, m) for s, pattern in _QUESTION.items() if (m := pattern.search(q))), None)
