@@ -18,7 +18,7 @@ from typing import Any
 from evaluation.gold import GoldQuestion, normalise, relevant_ids
 from retrieval.answer.abstain import FEATURES, Abstainer, Evidence, fit_shares
 from retrieval.answer.asks import asked as read_question
-from retrieval.answer.rerank import ANSWER_WEIGHT, DEPTH, answer_signal, rerank
+from retrieval.answer.rerank import ANSWER_WEIGHT, DEPTH, answer_signal, rerank, states_head
 from retrieval.search.hybrid import HYBRID_SETTINGS, fuse
 from retrieval.types import Hit
 
@@ -48,6 +48,7 @@ class Asked:
     evidence: Evidence | None  # None: the question names a town the corpus does not cover
     # answer signals (retrieval/answer/rerank.py) of the passages any setting may re-rank
     signals: Mapping[str, float] = field(default_factory=dict)
+    stating: frozenset[str] = frozenset()  # … those that state a role or count's head (first)
 
 
 def ask_all(assistant: Any, questions: Sequence[GoldQuestion]) -> list[Asked]:
@@ -67,6 +68,7 @@ def ask_all(assistant: Any, questions: Sequence[GoldQuestion]) -> list[Asked]:
             tuple(dense), tuple(lexical), pool,
             answer.hits[0].highlight if answer.hits else "", evidence,
             {pid: answer_signal(ask, p, compounds) for pid, p in heads.items()},
+            frozenset(pid for pid, p in heads.items() if states_head(ask, p, compounds)),
         ))
     return out
 
@@ -74,7 +76,8 @@ def ask_all(assistant: Any, questions: Sequence[GoldQuestion]) -> list[Asked]:
 def ranked(a: Asked, setting: Setting) -> list[str]:
     weight, answer_weight = setting
     fused = fuse(list(a.dense), list(a.lexical), a.pool, "blend", weight)
-    return [h.passage.id for h in rerank(fused[:DEPTH], a.signals, answer_weight)[:K]]
+    ordered = rerank(fused[:DEPTH], a.signals, answer_weight, first=a.stating)
+    return [h.passage.id for h in ordered[:K]]
 
 
 def choose(answerable: Sequence[Asked]) -> Setting:

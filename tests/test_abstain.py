@@ -129,6 +129,24 @@ def test_a_role_asked_for_must_stand_next_to_a_name_in_what_we_cite(assistant: A
     assert named is not None and not named.head_missing
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "rule"), [
+    # the budget passage holds amounts, none of them for a place on a botilbud (t233)
+    ("Hvad koster en plads på et botilbud i Sønderborg om måneden?", "topic_missing"),
+    # no word of it is in any document (g090)
+    ("Hvordan bliver vejret i morgen i Silkeborg?", "words_unknown"),
+])
+def test_a_question_about_what_the_passage_never_mentions_is_refused(
+        assistant: Assistant, question: str, rule: str) -> None:
+    evidence = assistant.evidence(question)
+    assert evidence is not None and getattr(evidence, rule) and evidence.refused
+    assert not assistant.ask(question).answered
+    # the same kind of question on what the document does say passes both rules
+    asked_right = assistant.evidence("Hvor mange penge bruger Socialudvalget i Sønderborg på "
+                                     "demokrati?")
+    assert asked_right is not None and not asked_right.refused
+
+
 def test_a_rule_with_an_unknown_feature_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown abstention feature"):
         Abstainer({"dense_tpo": 1.0}, 0.0)

@@ -6,8 +6,12 @@ question's words the cited text holds, whether it holds the kind of thing asked 
 is asked in another language); a logistic rule over them is fitted on labelled questions of
 many towns with unanswerable ones (`python -m evaluation crossval --write`, judged on towns
 held out) and stored in abstention.json next to this file, with the figures it was fitted to.
-One hard rule sits on top: a year the question names must appear in what we would cite,
-because "the budget for 2023" is not answered by the budget for 2017.
+Hard rules sit on top, each refusing what no score should answer: a year the question names
+must appear in what we would cite ("the budget for 2023" is not answered by the budget for
+2017); a Danish question for a role's holder or a count must find it next to what it is asked
+about; one for any kind of thing (an amount, a date, a name…) must find at least one of its key
+words in the first passage; and one whose words the corpus never uses is about something it does
+not cover. Questions a rule refuses are left out of the fit.
 """
 
 from __future__ import annotations
@@ -22,8 +26,6 @@ from typing import Any
 import numpy as np
 
 from retrieval.answer.asks import (
-    COUNT,
-    NAME,
     asked,
     best_holding,
     bound,
@@ -36,11 +38,10 @@ from retrieval.text.danish import Compounds
 from retrieval.types import Hit
 
 PARAMS = Path(__file__).with_name("abstention.json")
-FEATURES = ("dense_top", "dense_margin", "lexical_top", "known", "foreign", "covered",
+FEATURES = ("dense_top", "dense_margin", "lexical_top", "known", "foreign", "personal", "covered",
             "passage_covered", "shape_missing", "shape_covered", "shape_covered3", "bound",
             "bound3", "sentence_top", "window_top", "asks_kind", "kind_bound", "kind_bound3",
             "kind_shape_missing")
-HEADED = (NAME, COUNT)  # kinds named next to the word asked about: "formand X", "17 høringssvar"
 MAX_MARGIN = 0.05  # one town's only passage has no runner-up: its "margin" is its whole score
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
@@ -59,6 +60,7 @@ class Evidence:
     lexical_top: float  # best BM25 score
     known: float  # share of the question's words (place names aside) the corpus uses at all
     foreign: float  # 1.0 when the question is not in Danish (then few words can be known)
+    personal: float  # 1.0 when asked about the asker's own case ("hvordan søger jeg om …")
     covered: float  # share of the question's key words in the cited sentences
     passage_covered: float  # … in the whole first passage
     shape_missing: float  # 1.0 when the question asks for a kind of thing they do not hold
@@ -80,6 +82,12 @@ class Evidence:
     # next to what it is asked about ("Hvem er formand for Handicaprådet": a list of members,
     # another body's chair; "hvor mange ansøgninger": no number before "ansøgninger")
     head_missing: bool = False
+    # A Danish question for a kind of thing, and the first passage uses none of its key words:
+    # "Hvad koster en plads på et botilbud om måneden" is not answered by the budget's amounts.
+    topic_missing: bool = False
+    # A Danish question none of whose words (place names aside) the corpus uses at all: "Hvordan
+    # bliver vejret i morgen?" is about something no document here mentions.
+    words_unknown: bool = False
 
     @classmethod
     def of(
@@ -105,6 +113,7 @@ class Evidence:
             dense_top=d0, dense_margin=min(d0 - d1, MAX_MARGIN),
             lexical_top=lexical[0].score if lexical else 0.0,
             known=known, foreign=0.0 if language == "da" else 1.0,
+            personal=float(ask.personal),
             covered=coverage(ask, sentences, compounds),
             passage_covered=coverage(ask, passage, compounds),
             shape_missing=shape_missing,
@@ -115,15 +124,19 @@ class Evidence:
             sentence_top=closest[0], window_top=closest[1],
             asks_kind=kind, kind_bound=kind * near, kind_bound3=kind * near3,
             kind_shape_missing=kind * shape_missing,
-            head_missing=(language == "da" and ask.shape in HEADED and bool(ask.head)
+            head_missing=(language == "da" and ask.headed
                           and not head_bound(ask, passage, compounds)),
+            topic_missing=(language == "da" and kind == 1.0 and bool(ask.terms)
+                           and coverage(ask, passage, compounds) == 0.0),
+            words_unknown=language == "da" and known == 0.0,
             year_missing=missing,
         )
 
     @property
     def refused(self) -> bool:
         """Refused by a hard rule, whatever the signals score."""
-        return self.year_missing or self.head_missing
+        return (self.year_missing or self.head_missing or self.topic_missing
+                or self.words_unknown)
 
     def vector(self, names: Sequence[str] = FEATURES) -> list[float]:
         return [float(getattr(self, n)) for n in names]

@@ -22,6 +22,7 @@ from retrieval.text.words import LIGHT_VERBS, NOT_CONTENT
 AMOUNT, COUNT, DURATION, DATE, PERSON, PERCENT, HOURS, PHONE, NAME, EMAIL, PLACE = (
     "amount", "count", "duration", "date", "person", "percent", "hours", "phone", "name",
     "email", "place")
+HEADED = (NAME, COUNT)  # kinds named next to the word asked about: "formand X", "17 høringssvar"
 
 _Q = {  # first match wins: the more specific questions come first
     HOURS: (r"åbningstid\w*|hvornår (har|er) [\w ]{0,30}(åben|åbent|lukket)|opening hours|when "
@@ -80,14 +81,21 @@ _CUES = frozenset("""
 _NUMBER = r"\d+(?:[.,]\d+)*"
 _NUMBER_WORDS = (r"en|et|én|ét|to|tre|fire|fem|seks|syv|otte|ni|ti|elleve|tolv|tyve|tredive|"
                  r"fyrre|halvtreds|hundrede|tusind|halvt|halvandet|nogle")
+_UNTIL = (r"\b(frem til|indtil|til og med|til udgangen af)\s+((19|20)\d\d|\d{1,2}\.|januar|"
+          r"februar|marts|april|maj|juni|juli|august|september|oktober|november|december)")
 _HOLDS = {
     AMOUNT: rf"{_NUMBER}\s*(kr\b|kroner|mio|mia|millioner|milliarder|mill\b|tusind|dkk)|kr\.?\s*"
             rf"{_NUMBER}",
     PERCENT: rf"{_NUMBER}\s*(%|pct|procent)",
+    # "Hvor længe gælder politikken?" is answered by when it ends: "frem til 2024".
     DURATION: rf"\b({_NUMBER}|{_NUMBER_WORDS})\s+(\w+\s+)?(dag|døgn|uge|måned|år|time|minut)"
-              r"\w*|\b(dag|uge|måned|år)lig\w*",
+              rf"\w*|\b(dag|uge|måned|år)lig\w*|{_UNTIL}",
+    # A week number ("i uge 49/50"), or a time relative to now or to an event ("om ca. 1 år",
+    # "så snart handicappet er konstateret") answers "hvornår" too.
     DATE: r"\b(19|20)\d\d\b|\b(januar|februar|marts|april|maj|juni|juli|august|september|"
-          r"oktober|november|december)\b|\b\d{1,2}\.\s?\d{1,2}\.|\b\d{1,2}[-/]\d{1,2}[-/](19|20)\d\d\b",
+          r"oktober|november|december)\b|\b\d{1,2}\.\s?\d{1,2}\.|\b\d{1,2}[-/]\d{1,2}[-/](19|20)\d\d\b|"
+          rf"\buge\s?\d{{1,2}}\b|\bom\s+(ca\.?\s+|cirka\s+|omkring\s+)?({_NUMBER}|{_NUMBER_WORDS})"
+          r"\s+(dag|døgn|uge|måned|år)\w*|\bså snart\b",
     # A count, not a year, a paragraph ("§ 18"), a share, an ordinal or list number ("3. juni",
     # "1. Hvor mange …") or an article ("en", "et").
     COUNT: r"(?<![§\d.,])(?<!§ )(?!(?:19|20)\d\d\b)\d+(?:[.,]\d+)*(?![\d.,]*\s*(?:%|pct|procent))"
@@ -102,10 +110,11 @@ _HOLDS = {
     PLACE: (r"\b(mødelokale\w*|lokale|\w*sal(en)?|rådhus\w*|\w+(vej|gade|stræde|allé|plads|"
             r"torv|vænge|vænget|bakken|huset|centret|svinget))\b(\s+\d+\w?)?"),
 }
-# A person or a body: two capitalised words, or one capitalised word inside a sentence.
+# A person or a body: two capitalised words, or one capitalised word inside a sentence (also
+# after an acronym: "foreningen LEV Sønderborg").
 _UPPER, _LOWER = "A-ZÆØÅÄÖÜÉ", "a-zæøåäöüéèáó"  # names from abroad too ("Bülow", "Sjöberg")
 _NAME = re.compile(rf"\b[{_UPPER}][{_LOWER}]+[ -][{_UPPER}][{_LOWER}]+|"
-                   rf"(?<=[{_LOWER},] )[{_UPPER}][{_LOWER}]{{2,}}")
+                   rf"(?<=[{_LOWER}{_UPPER},] )[{_UPPER}][{_LOWER}]{{2,}}")
 # A person's full name: two or more capitalised words in a row ("Rosa Lykke Yde").
 _FULL_NAME = re.compile(
     rf"\b[{_UPPER}][{_LOWER}]+(?:[ -][{_UPPER}]\.)?(?:[ -][{_UPPER}][{_LOWER}]+)+")
@@ -113,6 +122,11 @@ _FULL_NAME = re.compile(
 _HOLDS_RE = {**{shape: re.compile(pattern, re.IGNORECASE) for shape, pattern in _HOLDS.items()},
              PERSON: _NAME, NAME: _FULL_NAME}
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+# The asker's own case ("hvordan fornyer jeg mit pas", "how do I apply"): committees' documents
+# set policy and budgets, they rarely say what one citizen should do.
+_PERSONAL = re.compile(r"\b(jeg|mig|min|mit|mine)\b|\b(do|can|should|shall|will|may|am) I\b|"
+                       r"\b(my|me)\b", re.IGNORECASE)
+_ENGLISH_I = re.compile(r"\bI\b")
 # A number that names something ("princip 3", "punkt 28") is a key word; one in a date, an
 # ordinal or a paragraph ("12. juli", "§18") is not.
 _LABELLED = re.compile(r"\b([a-zæøå]{3,}) (\d{1,3})\b(?![.,]?\d|\.)")
@@ -130,6 +144,13 @@ class Ask:
     # er *formand* for *Handicaprådet*", the noun counted in "hvor mange *ansøgninger* …".
     # Empty when the kind comes from a noun alone or nothing is asked for.
     head: tuple[tuple[str, ...], ...] = ()
+    personal: bool = False  # asked in the first person singular: about the asker's own case
+
+    @property
+    def headed(self) -> bool:
+        """A role's holder or a count, asked about something named: only a text that states
+        the thing next to those words answers it (`head_bound`)."""
+        return self.shape in HEADED and bool(self.head)
 
 
 @lru_cache(maxsize=1024)  # one answer reads its question ~7 times (re-ranking, each highlight,
@@ -155,7 +176,9 @@ def asked(question: str, compounds: Compounds | None = None) -> Ask:
                  if w in content and w not in LIGHT_VERBS][:1]
         chosen = [*words(q[start:stop])[-1:], *after] if shape == NAME else after
         head = tuple(t for w in chosen if (t := tuple(word_terms(w, compounds))))
-    return Ask(shape, tuple(_YEAR.findall(question)), terms, head)
+    personal = any(m.group(2) is None or _ENGLISH_I.search(m.group(0))
+                   for m in _PERSONAL.finditer(question))
+    return Ask(shape, tuple(_YEAR.findall(question)), terms, head, personal)
 
 
 def holds(shape: str | None, text: str) -> bool:

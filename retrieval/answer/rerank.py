@@ -8,13 +8,18 @@ the question's key words it uses, the asked-for kind of thing in it, and those w
 thing (retrieval/answer/asks.py; the highlighter scores sentences by the same signals, so the
 passage moved up is the one whose sentence is then highlighted). ANSWER_WEIGHT is chosen by
 leave-towns-out cross-validation (`python -m evaluation crossval`), like the fusion weight.
+
+A question for a role's holder or a count asked about something named ("hvem er formand for
+Handicaprådet", "hvor mange ansøgninger") is answered only by a passage stating the thing next
+to those words (`asks.head_bound`); such passages come first whatever they score, since the
+abstention rule refuses to cite any other first (`abstain.Evidence.head_missing`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
-from retrieval.answer.asks import Ask, asked
+from retrieval.answer.asks import Ask, asked, head_bound
 from retrieval.answer.highlight import answer_candidates, answer_signals
 from retrieval.search.base import EVERYWHERE, Ranking, Retriever, Where
 from retrieval.text.chunking import split_sentences
@@ -35,11 +40,19 @@ def answer_signal(ask: Ask, passage: Passage, compounds: Compounds | None = None
     return float(max(signals[i] for i in answer_candidates(parts, passage.title)))
 
 
+def states_head(ask: Ask, passage: Passage, compounds: Compounds | None = None) -> bool:
+    """Whether the passage states what a role-or-count question asks, next to what it is
+    asked about (False for every other question)."""
+    return ask.headed and head_bound(ask, passage.text, compounds) == 1.0
+
+
 def rerank(hits: Sequence[Hit], signals: Mapping[str, float], weight: float,
-           depth: int = DEPTH) -> list[Hit]:
+           depth: int = DEPTH, first: Collection[str] = ()) -> list[Hit]:
     """The same hits, the first `depth` re-sorted by score + weight × signal (ties keep their
-    order), ranks renumbered; ``signals`` by passage id (a passage without one has none)."""
+    order), ranks renumbered; ``signals`` by passage id (a passage without one has none);
+    passages in ``first`` (ids, `states_head`) ahead of the others."""
     head = sorted(enumerate(hits[:depth]), key=lambda ih: (
+        ih[1].passage.id not in first,
         -(ih[1].score + weight * signals.get(ih[1].passage.id, 0.0)), ih[0]))
     ordered = [h for _, h in head] + list(hits[depth:])
     return [Hit(h.passage, h.score, r, h.highlight) for r, h in enumerate(ordered, 1)]
@@ -79,5 +92,7 @@ class AnswerReranked(Retriever):
         ask = asked(query, compounds)
         signals = {h.passage.id: answer_signal(ask, h.passage, compounds)
                    for h in fused[: self.depth]}
-        ordered = rerank(fused, signals, self.weight, self.depth)
+        first = {h.passage.id for h in fused[: self.depth]
+                 if states_head(ask, h.passage, compounds)}
+        ordered = rerank(fused, signals, self.weight, self.depth, first)
         return Ranking(ordered[:k], {**inner.stages, "fused": fused, self.name: ordered})
