@@ -50,7 +50,8 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 class Evidence:
     """What the abstention decision looks at for one question, whichever retriever ranks.
 
-    The first five say whether the corpus is about the question's topic; the next three whether
+    The first five say whether the corpus is about the question's topic, the sixth whether it is
+    about the asker's own case (which policies rarely settle); the next ones whether
     what we would cite answers it (retrieval/answer/asks.py): its key words in the cited
     sentences and in their passage, and the kind of thing asked for (an amount, a duration, a
     name…) present or not."""
@@ -108,6 +109,7 @@ class Evidence:
         kind = 0.0 if ask.shape is None else 1.0
         shape_missing = 0.0 if holds(ask.shape, sentences) else 1.0
         near = bound(ask, passage, compounds)
+        in_passage = coverage(ask, passage, compounds)
         near3 = max([near, *(bound(ask, h.passage.text, compounds) for h in ranked[1:3])])
         return cls(
             dense_top=d0, dense_margin=min(d0 - d1, MAX_MARGIN),
@@ -115,7 +117,7 @@ class Evidence:
             known=known, foreign=0.0 if language == "da" else 1.0,
             personal=float(ask.personal),
             covered=coverage(ask, sentences, compounds),
-            passage_covered=coverage(ask, passage, compounds),
+            passage_covered=in_passage,
             shape_missing=shape_missing,
             shape_covered=best_holding(ask, split_sentences(passage), compounds),
             shape_covered3=max((best_holding(ask, split_sentences(h.passage.text), compounds)
@@ -126,8 +128,7 @@ class Evidence:
             kind_shape_missing=kind * shape_missing,
             head_missing=(language == "da" and ask.headed
                           and not head_bound(ask, passage, compounds)),
-            topic_missing=(language == "da" and kind == 1.0 and bool(ask.terms)
-                           and coverage(ask, passage, compounds) == 0.0),
+            topic_missing=language == "da" and kind == 1.0 and bool(ask.terms) and not in_passage,
             words_unknown=language == "da" and known == 0.0,
             year_missing=missing,
         )

@@ -124,9 +124,9 @@ _HOLDS_RE = {**{shape: re.compile(pattern, re.IGNORECASE) for shape, pattern in 
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 # The asker's own case ("hvordan fornyer jeg mit pas", "how do I apply"): committees' documents
 # set policy and budgets, they rarely say what one citizen should do.
-_PERSONAL = re.compile(r"\b(jeg|mig|min|mit|mine)\b|\b(do|can|should|shall|will|may|am) I\b|"
-                       r"\b(my|me)\b", re.IGNORECASE)
-_ENGLISH_I = re.compile(r"\bI\b")
+# English "I" only after a verb: Danish "i" is a preposition ("I hvilket år …").
+_PERSONAL = re.compile(r"\b(jeg|mig|min|mit|mine|my|me)\b|\b(do|can|should|shall|will|may|am) i\b",
+                       re.IGNORECASE)
 # A number that names something ("princip 3", "punkt 28") is a key word; one in a date, an
 # ordinal or a paragraph ("12. juli", "§18") is not.
 _LABELLED = re.compile(r"\b([a-zæøå]{3,}) (\d{1,3})\b(?![.,]?\d|\.)")
@@ -176,9 +176,8 @@ def asked(question: str, compounds: Compounds | None = None) -> Ask:
                  if w in content and w not in LIGHT_VERBS][:1]
         chosen = [*words(q[start:stop])[-1:], *after] if shape == NAME else after
         head = tuple(t for w in chosen if (t := tuple(word_terms(w, compounds))))
-    personal = any(m.group(2) is None or _ENGLISH_I.search(m.group(0))
-                   for m in _PERSONAL.finditer(question))
-    return Ask(shape, tuple(_YEAR.findall(question)), terms, head, personal)
+    return Ask(shape, tuple(_YEAR.findall(question)), terms, head,
+               bool(_PERSONAL.search(question)))
 
 
 def holds(shape: str | None, text: str) -> bool:
