@@ -316,6 +316,11 @@ def test_rerank_orders_by_score_plus_weighted_signal_and_keeps_the_tail() -> Non
     # a passage stating a role or count's head comes first whatever it scores
     first = rerank(hits, signals, weight=1.0, first={"d#003"})
     assert [h.passage.id for h in first][:3] == ["d#003", "d#001", "d#000"]
+    # each hit carries the score it was ranked by: scores fall as ranks do
+    for ranked_ in (out, first):
+        scores = [h.score for h in ranked_]
+        assert scores == sorted(scores, reverse=True)
+    assert out[0].score == pytest.approx(0.9 + 0.5)
 
 
 @pytest.mark.slow

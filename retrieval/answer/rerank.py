@@ -29,6 +29,9 @@ from retrieval.types import Hit, Passage
 DEPTH = 5  # the hits re-ranked: a question's answer is almost always among them (hit@5 0.99)
 # Chosen by leave-towns-out cross-validation (README, "Retrieval quality").
 ANSWER_WEIGHT = 0.75
+# Above any fused score (≤ 1) plus weighted signals: a passage stating a role or count next to
+# its head goes first.
+HEAD_BONUS = 2.0
 
 
 def answer_signal(ask: Ask, passage: Passage, compounds: Compounds | None = None) -> float:
@@ -50,11 +53,15 @@ def rerank(hits: Sequence[Hit], signals: Mapping[str, float], weight: float,
            depth: int = DEPTH, first: Collection[str] = ()) -> list[Hit]:
     """The same hits, the first `depth` re-sorted by score + weight × signal (ties keep their
     order), ranks renumbered; ``signals`` by passage id (a passage without one has none);
-    passages in ``first`` (ids, `states_head`) ahead of the others."""
-    head = sorted(enumerate(hits[:depth]), key=lambda ih: (
-        ih[1].passage.id not in first,
-        -(ih[1].score + weight * signals.get(ih[1].passage.id, 0.0)), ih[0]))
-    ordered = [h for _, h in head] + list(hits[depth:])
+    passages in ``first`` (ids, `states_head`) ahead of the others. Each re-sorted hit carries
+    the score it was sorted by (+ HEAD_BONUS in ``first``), so scores fall as ranks do, as
+    every door shows them and TREC tools sort by them."""
+    scored = [(h.score + weight * signals.get(h.passage.id, 0.0)
+               + (HEAD_BONUS if h.passage.id in first else 0.0), i, h)
+              for i, h in enumerate(hits[:depth])]
+    head = [Hit(h.passage, score, h.rank, h.highlight)
+            for score, _, h in sorted(scored, key=lambda t: (-t[0], t[1]))]
+    ordered = head + list(hits[depth:])
     return [Hit(h.passage, h.score, r, h.highlight) for r, h in enumerate(ordered, 1)]
 
 
