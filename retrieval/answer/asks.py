@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from retrieval.text.danish import Compounds, word_terms, words
 from retrieval.text.places import strip_places
-from retrieval.text.words import LIGHT_VERBS, NOT_CONTENT
+from retrieval.text.words import LIGHT_VERBS, MONTH_NAMES, NOT_CONTENT
 
 AMOUNT, COUNT, DURATION, DATE, PERSON, PERCENT, HOURS, PHONE, NAME, EMAIL, PLACE = (
     "amount", "count", "duration", "date", "person", "percent", "hours", "phone", "name",
@@ -81,8 +81,8 @@ _CUES = frozenset("""
 _NUMBER = r"\d+(?:[.,]\d+)*"
 _NUMBER_WORDS = (r"en|et|én|ét|to|tre|fire|fem|seks|syv|otte|ni|ti|elleve|tolv|tyve|tredive|"
                  r"fyrre|halvtreds|hundrede|tusind|halvt|halvandet|nogle")
-_UNTIL = (r"\b(frem til|indtil|til og med|til udgangen af)\s+((19|20)\d\d|\d{1,2}\.|januar|"
-          r"februar|marts|april|maj|juni|juli|august|september|oktober|november|december)")
+_UNTIL = (r"\b(frem til|indtil|til og med|til udgangen af)\s+"
+          rf"((19|20)\d\d|\d{{1,2}}\.|{MONTH_NAMES})")
 _HOLDS = {
     AMOUNT: rf"{_NUMBER}\s*(kr\b|kroner|mio|mia|millioner|milliarder|mill\b|tusind|dkk)|kr\.?\s*"
             rf"{_NUMBER}",
@@ -92,8 +92,8 @@ _HOLDS = {
               rf"\w*|\b(dag|uge|måned|år)lig\w*|{_UNTIL}",
     # A week number ("i uge 49/50"), or a time relative to now or to an event ("om ca. 1 år",
     # "så snart handicappet er konstateret") answers "hvornår" too.
-    DATE: r"\b(19|20)\d\d\b|\b(januar|februar|marts|april|maj|juni|juli|august|september|"
-          r"oktober|november|december)\b|\b\d{1,2}\.\s?\d{1,2}\.|\b\d{1,2}[-/]\d{1,2}[-/](19|20)\d\d\b|"
+    DATE: rf"\b(19|20)\d\d\b|\b({MONTH_NAMES})\b|"
+          r"\b\d{1,2}\.\s?\d{1,2}\.|\b\d{1,2}[-/]\d{1,2}[-/](19|20)\d\d\b|"
           rf"\buge\s?\d{{1,2}}\b|\bom\s+(ca\.?\s+|cirka\s+|omkring\s+)?({_NUMBER}|{_NUMBER_WORDS})"
           r"\s+(dag|døgn|uge|måned|år)\w*|\bså snart\b",
     # A count, not a year, a paragraph ("§ 18"), a share, an ordinal or list number ("3. juni",

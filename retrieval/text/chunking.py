@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from retrieval.text.words import MONTH_NAMES
 from retrieval.types import Document, Passage
 
 MIN_WORDS = 40
@@ -60,8 +61,7 @@ _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[\"”»(]?[A-ZÆØÅ0-9•])")
 _LIST_ITEM = re.compile(r"^\d{1,2}\.(\s|$)")
 _LIST_MARKER = re.compile(r"^\d{1,2}\.$")
 # "7. april 2016" looks like list item 7 but is a date: after "d." it continues the sentence.
-_DATE = re.compile(r"^\d{1,2}\.\s?(januar|februar|marts|april|maj|juni|juli|august|september|"
-                   r"oktober|november|december)\b", re.IGNORECASE)
+_DATE = re.compile(rf"^\d{{1,2}}\.\s?({MONTH_NAMES})\b", re.IGNORECASE)
 
 
 def sentences(paragraph: str) -> list[str]:

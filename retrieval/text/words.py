@@ -45,3 +45,7 @@ NOT_CONTENT = STOP_WORDS | ENGLISH_FUNCTION_WORDS
 FOLLOWUP_WORDS = STOP_WORDS | frozenset(
     """dér ang angår vedr gælder samme spørgsmål ser kommune kommunes kommuner""".split()  # noqa: SIM905
 )
+
+# The months, as a regular-expression alternation: dates in sentences, in answers, in lists.
+MONTH_NAMES = ("januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|"
+               "december")
