@@ -75,7 +75,8 @@ def cmd_add(ns: argparse.Namespace) -> int:
         if r.skipped:
             print(f"Skipped {r.path}: {r.skipped} (a duplicate).", file=sys.stderr)
         else:
-            print(f"Added {r.path} as {r.doc_id}.", file=sys.stderr)
+            contact = f", with {r.contact}'s contact details" if r.contact else ""
+            print(f"Added {r.path} as {r.doc_id}{contact}.", file=sys.stderr)
     if not any(not r.skipped for r in results):
         return 0
     return _report_update(ns, start)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from retrieval.text.places import kommune
+
 
 @dataclass(frozen=True)
 class Document:
@@ -80,7 +82,7 @@ class Passage:
     @property
     def citation(self) -> str:
         """Municipality · committee · title · period · source, as shown under every excerpt."""
-        parts = [f"{self.municipality} Kommune", self.committee, self.title, self.when, self.source]
+        parts = [kommune(self.municipality), self.committee, self.title, self.when, self.source]
         return " · ".join(p for p in parts if p)
 
 

@@ -151,6 +151,11 @@ def test_missing_index_names_the_fix(tmp_path: Path) -> None:
 
 
 FOLDER_MANIFEST = """\
+[[municipality]]
+name = "Vordingborg"
+contact = "Vordingborg Kommune"
+website = "vordingborg.dk"
+
 [[document]]
 id = "nyborg-udsattepolitik"
 file = "nyborg-udsattepolitik.txt"
@@ -197,6 +202,17 @@ def test_add_a_folder_without_flags_takes_the_folders_own_metadata(
     answer = ask(index, "Hvor mange medlemmer får udsatterådet i Vordingborg?", "--json")
     assert answer.returncode == 0, answer.stderr
     assert json.loads(answer.stdout)["hits"][0]["document_id"] == "vordingborg-udsatteraad"
+    # The folder's [[municipality]] came along: an unanswered question about the new town
+    # gives its way to a human; a town the folder gives no contact for is still named.
+    assert "with Vordingborg's contact details" in added.stderr
+    assert 'website = "vordingborg.dk"' in manifest
+    lines = ask(index, "--json", stdin="Hvor lang er ventetiden på et botilbud i Vordingborg?\n"
+                "Hvad koster en plads på et herberg i Nyborg?\n")
+    assert lines.returncode == 0, lines.stderr
+    vordingborg, nyborg = (json.loads(line) for line in lines.stdout.splitlines())
+    assert not vordingborg["answered"] and not nyborg["answered"]
+    assert "Kontakt Vordingborg Kommune via vordingborg.dk." in vordingborg["message"]
+    assert "Kontakt Nyborg Kommune." in nyborg["message"]
 
 
 def test_a_flag_given_overrides_the_folders_metadata_and_an_absent_one_does_not() -> None:

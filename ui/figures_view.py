@@ -16,6 +16,7 @@ import streamlit as st
 
 from retrieval.indexing.figures import Figure, format_value, read_figures, select
 from retrieval.indexing.store import MANIFEST_FILE
+from retrieval.text.places import kommune
 from ui.render import escape
 
 UNIT_NAMES = {"kr.": "Kroner", "pct.": "Procent", "antal": "Antal", "år": "År",
@@ -103,5 +104,5 @@ def marked_passage(f: Figure, passage_text: str) -> str:
 
 
 def citation_line(f: Figure) -> str:
-    parts = [f"{f.municipality} Kommune", f.committee, f.title, f.period, f.source]
+    parts = [kommune(f.municipality), f.committee, f.title, f.period, f.source]
     return " · ".join(escape(p) for p in parts if p)

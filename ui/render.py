@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from urllib.parse import quote
 
+from retrieval.text.places import kommune
 from retrieval.types import Answer, Hit, Passage
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~:$=])")  # '=' stops a setext heading
@@ -64,7 +65,7 @@ def citation(hit: Hit) -> str:
     """Municipality · committee · »document« · period · source, escaped; the source is a link
     when the manifest gives an http(s) address."""
     p = hit.passage
-    parts = [f"{p.municipality} Kommune", p.committee, f"»{p.title}«", p.when]
+    parts = [kommune(p.municipality), p.committee, f"»{p.title}«", p.when]
     shown = [escape(x) for x in parts if x]
     if p.source or p.url:
         shown.append(source_link(p))
@@ -130,7 +131,7 @@ def _overlap(before: str, after: str) -> int:
 def plain_citation(hit: Hit) -> str:
     """For the hotline's copy button: the answer and where it is from, as plain text."""
     p = hit.passage
-    where = ", ".join(x for x in (f"{p.municipality} Kommune", p.committee, p.title, p.when) if x)
+    where = ", ".join(x for x in (kommune(p.municipality), p.committee, p.title, p.when) if x)
     return f"»{hit.highlight or p.text}« (Kilde: {where}. {p.source})"
 
 
@@ -152,7 +153,7 @@ def spoken_answer(message: str, answered: bool, hits: Sequence[Hit]) -> str:
         return message
     hit = hits[0]
     p = hit.passage
-    where = ", ".join(x for x in (f"{p.municipality} Kommune", p.committee, p.title, p.when) if x)
+    where = ", ".join(x for x in (kommune(p.municipality), p.committee, p.title, p.when) if x)
     sentence = (hit.highlight or p.text).strip()
     if not sentence.endswith((".", "!", "?")):
         sentence += "."  # a pause before the source

@@ -120,7 +120,11 @@ class Assistant:
 
     # -- answering -----------------------------------------------------------------------
     def contact(self, municipality: str) -> Municipality | None:
-        return find_contact(self.municipalities, municipality)
+        """The town's way to a human; a town the catalog gives no contact for is still named
+        ("Kontakt Nyborg Kommune"), which says more than "din kommune"."""
+        if not municipality:
+            return None
+        return find_contact(self.municipalities, municipality) or Municipality(municipality)
 
     @property
     def covered(self) -> list[str]:
@@ -182,7 +186,7 @@ class Assistant:
                                self.lexical.compounds, _closest(similar))
         answered = bool(hits) and self.abstainer.answers(evidence)
         town = named[0] if named else (hits[0].passage.municipality if hits else "")
-        message = messages.answer_message(language, answered, self.contact(town) if town else None)
+        message = messages.answer_message(language, answered, self.contact(town))
         return Answer(question, language, answered, message, tuple(hits)), evidence, ranking
 
     def evidence(self, question: str, retriever: str = DEFAULT_RETRIEVER) -> Evidence | None:

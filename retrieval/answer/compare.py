@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from retrieval.answer.assistant import DEFAULT_RETRIEVER, Assistant, BadQuestion
-from retrieval.text.places import named_municipalities, strip_places
+from retrieval.text.places import kommune, named_municipalities, strip_places
 from retrieval.types import Answer
 
 MIN_TOWNS, MAX_TOWNS = 2, 4
@@ -74,7 +74,7 @@ def compare(assistant: Assistant, question: str, towns: Sequence[str], k: int = 
         if not answer.answered:
             message = not_in_documents(town)
             if town.casefold() not in {c.casefold() for c in assistant.covered}:
-                message += f" Vi har ingen dokumenter fra {town} Kommune."
+                message += f" Vi har ingen dokumenter fra {kommune(town)}."
             answer = replace(answer, message=message)
         columns.append(TownAnswer(town, answer))
     return columns
@@ -87,7 +87,7 @@ def comparison_text(columns: Sequence[TownAnswer]) -> str:
         a = column.answer
         if a.answered and a.hits:
             p = a.hits[0].passage
-            where = ", ".join(x for x in (f"{p.municipality} Kommune", p.committee, p.title,
+            where = ", ".join(x for x in (kommune(p.municipality), p.committee, p.title,
                                           p.when) if x)
             lines.append(f"{column.town}: »{a.hits[0].highlight or p.text}« "
                          f"(Kilde: {where}. {p.source})")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from retrieval.ingest.corpus import Municipality
+from retrieval.text.places import kommune
 
 ANSWERED = "Her er de steder i dokumenterne, der bedst svarer på dit spørgsmål."
 NOT_FOUND = (
@@ -17,7 +18,7 @@ def contact_sentence(contact: Municipality | None) -> str:
     """The way to a human: a phone number where the documents give one, else the website."""
     if contact is None:
         return "Kontakt din kommune for at få svar."
-    where = f"{contact.name} Kommune"
+    where = kommune(contact.name)
     if contact.phone:
         extra = f" ({contact.contact})" if contact.contact else ""
         return f"Kontakt {where} på telefon {contact.phone}{extra}."
@@ -35,11 +36,11 @@ def answer_message(language: str, answered: bool, contact: Municipality | None) 
 
 def not_covered(named: list[str], covered: list[str], language: str) -> str:
     """Say which towns we do have, rather than answering with another town's documents."""
-    asked = " og ".join(f"{n} Kommune" for n in named)
+    asked = " og ".join(kommune(n) for n in named)
     have = ", ".join(covered)
     text = (
         f"Jeg har ingen dokumenter fra {asked}, så jeg kan ikke svare på det. "
         f"Jeg kender kun dokumenter fra disse kommuner: {have}. "
-        f"Kontakt {named[0]} Kommune direkte for at få svar."
+        f"Kontakt {kommune(named[0])} direkte for at få svar."
     )
     return f"{text} {SOURCES_DANISH}" if language != "da" else text

@@ -1,7 +1,8 @@
 """Growing the corpus: add documents to corpus/ and remove them.
 
 Adding copies the raw file as published into corpus/ and appends a [[document]] table to
-documents.toml, validated by the catalog's rules; the index then catches up with
+documents.toml, validated by the catalog's rules (with the town's [[municipality]] contact when
+the folder's own documents.toml gives one the corpus lacks); the index then catches up with
 `retrieval.indexing.build.update`, which embeds only what is new or changed
 (retrieval/ingest/changes.py).
 """
@@ -25,6 +26,7 @@ from retrieval.ingest.catalog import (
     read_catalog,
     remove_document_table,
     validate_entry,
+    validate_municipality,
 )
 from retrieval.ingest.changes import content_hash
 from retrieval.ingest.cleaning import clean, is_excerpt
@@ -46,6 +48,7 @@ class Added:
     path: Path
     doc_id: str
     skipped: str = ""
+    contact: str = ""  # the town whose way to a human came along from the folder's catalog
 
 
 def slug(text: str) -> str:
@@ -78,15 +81,27 @@ def expand(paths: Iterable[Path | str]) -> list[Path]:
 
 def sidecar(folder: Path) -> dict[str, dict[str, str]]:
     """Metadata for files in a folder being added, from a documents.toml of its own."""
+    return {str(e.get("file", "")): {k: str(v) for k, v in e.items()}
+            for e in _folder_catalog(folder).get("document", [])}
+
+
+def sidecar_contacts(folder: Path) -> dict[str, dict[str, str]]:
+    """The ways to a human a folder's own documents.toml gives, by town (casefolded): without
+    them an added town's unanswered questions could only say "Kontakt … Kommune"."""
+    where = f"{folder / CATALOG} [[municipality]]"
+    return {m["name"].casefold(): m for i, entry in
+            enumerate(_folder_catalog(folder).get("municipality", []), 1)
+            if (m := validate_municipality(entry, f"{where} #{i}"))}
+
+
+def _folder_catalog(folder: Path) -> dict[str, list[dict[str, object]]]:
     manifest = folder / CATALOG
     if not manifest.is_file():
         return {}
     try:
-        data = tomllib.loads(read_text(manifest))
+        return tomllib.loads(read_text(manifest))
     except tomllib.TOMLDecodeError as exc:
         raise CorpusError(f"{manifest}: not valid TOML ({exc})") from exc
-    return {str(e.get("file", "")): {k: str(v) for k, v in e.items()}
-            for e in data.get("document", [])}
 
 
 def merge_metadata(listed: Mapping[str, str], given: Mapping[str, str]) -> dict[str, str]:
@@ -135,7 +150,10 @@ def add_files(
     written, so one bad file adds nothing; the manifest is replaced atomically at the end.
     """
     folder = Path(corpus_dir)
-    taken = {e["id"] for e in read_catalog(folder).entries}
+    catalog = read_catalog(folder)
+    taken = {e["id"] for e in catalog.entries}
+    towns = {m["name"].casefold() for m in catalog.municipalities}
+    contacts: list[dict[str, str]] = []
     seen = dict(known_contents)
     results: list[Added] = []
     planned: list[tuple[Path, dict[str, str]]] = []
@@ -157,7 +175,12 @@ def add_files(
         seen[digest] = fields["id"]
         taken.add(fields["id"])
         planned.append((path, fields))
-        results.append(Added(path, fields["id"]))
+        town = fields["municipality"].casefold()
+        contact = sidecar_contacts(path.parent).get(town) if town not in towns else None
+        if contact:
+            towns.add(town)
+            contacts.append(contact)
+        results.append(Added(path, fields["id"], contact=contact["name"] if contact else ""))
     copied: list[Path] = []
     try:
         for path, fields in planned:
@@ -166,7 +189,7 @@ def add_files(
                 shutil.copy2(path, target)
                 copied.append(target)
         if planned:
-            append_documents(folder, [fields for _, fields in planned])
+            append_documents(folder, [fields for _, fields in planned], contacts)
     except BaseException:
         for target in copied:
             target.unlink(missing_ok=True)

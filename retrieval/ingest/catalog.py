@@ -72,17 +72,22 @@ def read_catalog(folder: Path | str) -> Catalog:
     return Catalog(folder, entries, municipalities)
 
 
-def append_documents(folder: Path, tables: Sequence[dict[str, str]]) -> None:
-    """Append validated [[document]] tables, atomically; the cache learns them without a parse."""
+def append_documents(folder: Path, tables: Sequence[dict[str, str]],
+                     municipalities: Sequence[dict[str, str]] = ()) -> None:
+    """Append validated [[document]] tables (and [[municipality]] contacts), atomically; the
+    cache learns them without a parse."""
     path = folder / CATALOG
-    text = "".join(_toml_table(fields) for fields in tables)
-    if tomllib.loads(text).get("document") != list(tables):
+    text = ("".join(_toml_table(m, "municipality", MUNICIPALITY_FIELDS) for m in municipalities)
+            + "".join(_toml_table(fields) for fields in tables))
+    written = tomllib.loads(text)
+    if (written.get("document", []) != list(tables)
+            or written.get("municipality", []) != [_present(m) for m in municipalities]):
         raise CorpusError(f"could not write {[f['id'] for f in tables]} as TOML")
     _CACHE.validated(path)  # the version we append to, parsed and validated
     old = _CACHE.key
     _replace(path, read_text(path).rstrip("\n") + "\n" + text)
     if old is not None:
-        _CACHE.appended(old, _stat_key(path), tables)
+        _CACHE.appended(old, _stat_key(path), tables, [_present(m) for m in municipalities])
 
 
 def remove_document_table(catalog: Catalog, doc_id: str) -> Catalog:
@@ -125,19 +130,22 @@ def validate_entry(entry: Mapping[str, object], where: str) -> dict[str, str]:
     return fields
 
 
+def validate_municipality(entry: Mapping[str, object], where: str) -> dict[str, str]:
+    """Check one [[municipality]] table (the way to a human in that town)."""
+    check_fields(where, entry, MUNICIPALITY_FIELDS)
+    if not entry.get("name"):
+        raise CorpusError(f"{where}: missing field 'name'")
+    return {k: str(v) for k, v in entry.items()}
+
+
 def _validated(path: Path, data: Mapping[str, Any]) -> Tables:
     """The catalog's entries and municipalities, checked (but for the files: `read_catalog`
     checks those at every call)."""
     unknown = sorted(set(data) - {"document", "municipality"})
     if unknown:
         raise CorpusError(f"{path}: unknown table(s) {unknown}; use [[document]], [[municipality]]")
-    municipalities = []
-    for i, entry in enumerate(data.get("municipality", []), 1):
-        where = f"{path} [[municipality]] #{i}"
-        check_fields(where, entry, MUNICIPALITY_FIELDS)
-        if not entry.get("name"):
-            raise CorpusError(f"{where}: missing field 'name'")
-        municipalities.append(dict(entry))
+    municipalities = [validate_municipality(entry, f"{path} [[municipality]] #{i}")
+                      for i, entry in enumerate(data.get("municipality", []), 1)]
     entries: list[dict[str, str]] = []
     seen: set[str] = set()
     for i, entry in enumerate(data.get("document", []), 1):
@@ -176,14 +184,18 @@ class _ParseCache:
             self.tables = _validated(path, self.data)
         return self.tables
 
-    def appended(self, old: Key, new: Key, tables: Sequence[dict[str, str]]) -> None:
+    def appended(self, old: Key, new: Key, tables: Sequence[dict[str, str]],
+                 contacts: Sequence[dict[str, str]] = ()) -> None:
         """What `append_documents` wrote reads back as these tables: nothing to parse again."""
         if old != self.key or self.tables is None:
             return
         entries, municipalities = self.tables
         data = {**self.data, "document": [*self.data.get("document", []), *tables]}
+        if contacts:
+            data["municipality"] = [*self.data.get("municipality", []), *contacts]
         self._remember(new, data, _to_disk(new, data, known_clean=self.json_clean))
-        self.tables = ((*entries, *(dict(t) for t in tables)), municipalities)
+        self.tables = ((*entries, *(dict(t) for t in tables)),
+                       (*municipalities, *(dict(c) for c in contacts)))
 
     def _remember(self, key: Key, data: dict[str, Any], json_clean: bool) -> None:
         self.key, self.data, self.tables, self.json_clean = key, data, None, json_clean
@@ -232,11 +244,17 @@ def _to_disk(key: Key, data: dict[str, Any], known_clean: bool = False) -> bool:
         return False  # a cache only: a read-only home or odd values cost speed, nothing else
 
 
-def _toml_table(fields: Mapping[str, str]) -> str:
+def _toml_table(fields: Mapping[str, str], table: str = "document",
+                order: Sequence[str] = FIELD_ORDER) -> str:
     # A JSON string with ensure_ascii=False is a valid TOML basic string.
     lines = [f"{k} = {json.dumps(fields[k], ensure_ascii=False)}"
-             for k in FIELD_ORDER if fields.get(k)]
-    return "\n[[document]]\n" + "\n".join(lines) + "\n"
+             for k in order if fields.get(k)]
+    return f"\n[[{table}]]\n" + "\n".join(lines) + "\n"
+
+
+def _present(fields: Mapping[str, str]) -> dict[str, str]:
+    """A table as it reads back: empty fields are not written."""
+    return {k: v for k, v in fields.items() if v}
 
 
 def _without_table(text: str, doc_id: str) -> str:

@@ -131,6 +131,15 @@ AMBIGUOUS = {
 }
 
 
+# The two municipalities not called "<town> Kommune" (Danish puts København in the genitive).
+_OFFICIAL = {"København": "Københavns Kommune", "Bornholm": "Bornholms Regionskommune"}
+
+
+def kommune(town: str) -> str:
+    """The municipality's own name, as a citation or "Kontakt …" writes it."""
+    return _OFFICIAL.get(town, f"{town} Kommune")
+
+
 _LETTERS = {"æ": "(?:æ|ae)", "ø": "(?:ø|oe|o)", "å": "(?:å|aa)", "aa": "(?:aa|å)"}
 
 
