@@ -25,8 +25,9 @@ from retrieval.indexing.status import is_current
 from retrieval.indexing.store import IndexUnusable, load_index, read_manifest
 from retrieval.indexing.vectors import all_vectors, passage_keys
 from retrieval.ingest.add import add_files, remove_document
+from retrieval.ingest.catalog import read_catalog
 from retrieval.ingest.cleaning import clean
-from retrieval.ingest.corpus import load_corpus
+from retrieval.ingest.corpus import Municipality, load_corpus
 from retrieval.ingest.extract import html_text, pdf_text, reflow
 from retrieval.ingest.files import CorpusError
 from retrieval.search.lexical import BM25Retriever
@@ -200,6 +201,42 @@ def test_corpus_loader_reads_html_and_pdf_entries(tmp_path: Path, files) -> None
     assert docs["boegely-aeldrepolitik"].title == "Ældrepolitik 2025-2028"  # site name cut
     assert "halveres inden udgangen af 2027" in docs["boegely-strategi"].text
     assert docs["boegely-strategi"].title == "Strategi for hjemløse"  # the PDF's own title
+
+
+def test_a_folders_contact_comes_along_for_a_town_the_corpus_lacks(tmp_path: Path) -> None:
+    corpus, incoming = tmp_path / "corpus", tmp_path / "indkomne"
+    shutil.copytree(FIXTURE_CORPUS, corpus)
+    incoming.mkdir()
+    listed = ""
+    for name in ("handicap", "udsatte"):
+        (incoming / f"{name}.txt").write_text(
+            f"Bøgely Kommunes {name}politik\nByrådet vedtog politikken for {name}området i 2025.\n",
+            "utf-8")
+        listed += (f'[[document]]\nid = "boegely-{name}"\nfile = "{name}.txt"\n'
+                   f'title = "{name.capitalize()}politik"\nmunicipality = "Bøgely"\n'
+                   'committee = "Socialudvalget"\nkind = "socialpolitik"\nperiod = "2025"\n'
+                   'source = "Bøgely Kommune"\n\n')
+    (incoming / "documents.toml").write_text(
+        '[[municipality]]\nname = "Bøgely"\nphone = "12 34 56 78"\n\n'
+        '[[municipality]]\nname = "Andeby"\nphone = "87 65 43 21"\n\n' + listed, "utf-8")
+    before = read_catalog(corpus).municipalities
+    results = add_files([incoming], {}, corpus, {})
+    # Once, with the town's first document; a town nothing was added for stays out.
+    assert [r.contact for r in results] == ["Bøgely", ""]
+    after = read_catalog(corpus).municipalities  # what this process remembers it wrote …
+    assert list(after) == [*before, {"name": "Bøgely", "phone": "12 34 56 78"}]
+    parsed = tomllib.loads((corpus / "documents.toml").read_text("utf-8"))
+    assert parsed["municipality"] == list(after)  # … is what the file says
+    assert load_corpus(corpus).contact("bøgely") == Municipality("Bøgely", phone="12 34 56 78")
+    # A town the corpus already has keeps its own contact.
+    (incoming / "documents.toml").write_text(
+        (incoming / "documents.toml").read_text("utf-8").replace("12 34 56 78", "11 11 11 11")
+        .replace("boegely-", "boegely2-"), "utf-8")
+    for name in ("handicap", "udsatte"):
+        path = incoming / f"{name}.txt"
+        path.write_text(path.read_text("utf-8") + "Politikken evalueres i 2027.\n", "utf-8")
+    assert [r.contact for r in add_files([incoming], {}, corpus, {})] == ["", ""]
+    assert load_corpus(corpus).contact("Bøgely") == Municipality("Bøgely", phone="12 34 56 78")
 
 
 # --- the manifest ------------------------------------------------------------------------
