@@ -89,9 +89,9 @@ def sidecar_contacts(folder: Path) -> dict[str, dict[str, str]]:
     """The ways to a human a folder's own documents.toml gives, by town (casefolded): without
     them an added town's unanswered questions could only say "Kontakt … Kommune"."""
     where = f"{folder / CATALOG} [[municipality]]"
-    return {m["name"].casefold(): m for i, entry in
-            enumerate(_folder_catalog(folder).get("municipality", []), 1)
-            if (m := validate_municipality(entry, f"{where} #{i}"))}
+    listed = [validate_municipality(entry, f"{where} #{i}")
+              for i, entry in enumerate(_folder_catalog(folder).get("municipality", []), 1)]
+    return {m["name"].casefold(): m for m in listed}
 
 
 def _folder_catalog(folder: Path) -> dict[str, list[dict[str, object]]]:
