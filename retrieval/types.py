@@ -85,6 +85,13 @@ class Passage:
         parts = [kommune(self.municipality), self.committee, self.title, self.when, self.source]
         return " · ".join(p for p in parts if p)
 
+    @property
+    def where(self) -> str:
+        """Municipality, committee, title, period: a plain-text citation's "Kilde: …" (copied,
+        read aloud, compared)."""
+        return ", ".join(x for x in (kommune(self.municipality), self.committee, self.title,
+                                     self.when) if x)
+
 
 @dataclass(frozen=True)
 class Hit:

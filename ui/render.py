@@ -131,8 +131,7 @@ def _overlap(before: str, after: str) -> int:
 def plain_citation(hit: Hit) -> str:
     """For the hotline's copy button: the answer and where it is from, as plain text."""
     p = hit.passage
-    where = ", ".join(x for x in (kommune(p.municipality), p.committee, p.title, p.when) if x)
-    return f"»{hit.highlight or p.text}« (Kilde: {where}. {p.source})"
+    return f"»{hit.highlight or p.text}« (Kilde: {p.where}. {p.source})"
 
 
 def answer_text(answer: Answer) -> str:
@@ -153,8 +152,7 @@ def spoken_answer(message: str, answered: bool, hits: Sequence[Hit]) -> str:
         return message
     hit = hits[0]
     p = hit.passage
-    where = ", ".join(x for x in (kommune(p.municipality), p.committee, p.title, p.when) if x)
     sentence = (hit.highlight or p.text).strip()
     if not sentence.endswith((".", "!", "?")):
         sentence += "."  # a pause before the source
-    return f"{sentence} Kilde: {where}."
+    return f"{sentence} Kilde: {p.where}."

@@ -87,10 +87,8 @@ def comparison_text(columns: Sequence[TownAnswer]) -> str:
         a = column.answer
         if a.answered and a.hits:
             p = a.hits[0].passage
-            where = ", ".join(x for x in (kommune(p.municipality), p.committee, p.title,
-                                          p.when) if x)
             lines.append(f"{column.town}: »{a.hits[0].highlight or p.text}« "
-                         f"(Kilde: {where}. {p.source})")
+                         f"(Kilde: {p.where}. {p.source})")
         else:
             lines.append(f"{column.town}: {a.message}")
     return "\n".join(lines)
