@@ -91,6 +91,7 @@ def _chat_answer(page: Page, question: str = SONDERBORG) -> Locator:
     _ask(page, question)
     answer = page.get_by_test_id("stChatMessage").nth(1)
     expect(answer.get_by_text("Uddrag 1:")).to_be_visible()
+    _idle(page)  # a click during the answer's rerun lands in a frame the rerun replaces
     return answer
 
 
@@ -99,6 +100,7 @@ def _hotline_answer(page: Page, question: str = SONDERBORG) -> Locator:
     field.fill(question)
     field.press("Enter")
     expect(page.get_by_role("heading", name="Svar")).to_be_visible()
+    _idle(page)
     return page.get_by_test_id("stMain")
 
 
